@@ -1,0 +1,43 @@
+# BEG invoice pipeline — `make dev` runs the product on embedded defaults, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+export BEG_DATA_DIR ?= $(CURDIR)/.beg
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install dev test test-long bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+dev: install
+	mkdir -p "$(BEG_DATA_DIR)" "$(DAGSTER_HOME)"
+	$(BIN)/beg db upgrade
+	@test -f "$(BEG_DATA_DIR)/.demo-carregado" || ($(BIN)/beg demo && touch "$(BEG_DATA_DIR)/.demo-carregado")
+	@echo ""
+	@echo "Dados em $(BEG_DATA_DIR) (SQLite, arquivos locais). Próximos passos:"
+	@echo "  $(BIN)/beg simulador          # robô simulado em http://127.0.0.1:8765"
+	@echo "  $(BIN)/beg clientes importar planilha.csv --dry-run"
+
+# BEG_TEST_POSTGRES_URL is set when PostgreSQL answers on 127.0.0.1:5432 (always required under CI=true).
+test: install
+	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
+		echo "PostgreSQL found on 127.0.0.1:5432: database tests run on SQLite and PostgreSQL"; \
+		BEG_TEST_POSTGRES_URL="$${BEG_TEST_POSTGRES_URL:-$(PG_URL)}" $(BIN)/pytest -m "not long" $(PYTEST_ARGS); \
+	else \
+		echo "No PostgreSQL on 127.0.0.1:5432: database tests run on SQLite only"; \
+		$(BIN)/pytest -m "not long" $(PYTEST_ARGS); \
+	fi
+
+test-long: install
+	BEG_TEST_POSTGRES_URL="$${BEG_TEST_POSTGRES_URL:-$(PG_URL)}" $(BIN)/pytest -m long $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

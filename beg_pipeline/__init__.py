@@ -1,0 +1,1 @@
+"""BEG invoice pipeline: monthly processes, robot downloads, approvals and SAT uploads."""

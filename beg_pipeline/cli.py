@@ -1,0 +1,159 @@
+"""The ``beg`` command: database, users, client import, keys, demo data and the robot simulator."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from beg_pipeline.domain.perfis import Ator, Perfil, PermissaoNegada
+from beg_pipeline.domain.processo import TransicaoInvalida
+from beg_pipeline.seguranca import SegredoIlegivel, gerar_chave
+from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
+
+ERROS_DE_USO = (ConfiguracaoInvalida, PermissaoNegada, TransicaoInvalida, SegredoIlegivel, ValueError, LookupError)
+
+
+def _ator_cli() -> Ator:
+    """CLI commands are run by an administrator at the server's shell."""
+    return Ator(perfil=Perfil.ADMINISTRADOR, email=f"cli:{getpass.getuser()}")
+
+
+def _contexto():
+    from beg_pipeline.services.contexto import Contexto
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Contexto(settings)
+
+
+def mensagens_claras(func):
+    """Turn expected errors into one message on stderr and exit status 2, without a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from beg_pipeline.services.contexto import RegraViolada
+
+        try:
+            return func(*args, **kwargs)
+        except (*ERROS_DE_USO, RegraViolada) as exc:
+            click.echo(f"Erro: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group()
+def cli() -> None:
+    """BEG Telecomunicações — faturas mensais."""
+
+
+@cli.group()
+def db() -> None:
+    """Banco de dados."""
+
+
+@db.command("upgrade")
+@mensagens_claras
+def db_upgrade() -> None:
+    """Aplica as migrações pendentes (Alembic)."""
+    from beg_pipeline.db import migracoes
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migracoes.upgrade(settings.resolved_database_url)
+    click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_database_url)}).")
+
+
+@cli.group()
+def usuarios() -> None:
+    """Usuários do aplicativo."""
+
+
+def _ler_senha() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Senha", hide_input=True, confirmation_prompt="Repita a senha")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@usuarios.command("criar")
+@click.option("--email", required=True)
+@click.option("--nome", required=True)
+@click.option("--perfil", required=True, type=click.Choice(["ADMINISTRADOR", "APROVADOR", "OPERADOR"], case_sensitive=False))
+@mensagens_claras
+def usuarios_criar(email: str, nome: str, perfil: str) -> None:
+    """Cria um usuário; a senha é pedida duas vezes (ou lida da entrada padrão)."""
+    from beg_pipeline.services import cadastros
+
+    usuario = cadastros.criar_usuario(_contexto(), _ator_cli(), email=email, nome=nome, perfil=perfil, senha=_ler_senha())
+    click.echo(f"Usuário {usuario.email} criado com perfil {usuario.perfil.value}.")
+
+
+@cli.group()
+def clientes() -> None:
+    """Clientes (contas por operadora)."""
+
+
+@clientes.command("importar")
+@click.argument("arquivo", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Mostra o que mudaria, sem gravar.")
+@mensagens_claras
+def clientes_importar(arquivo: Path, dry_run: bool) -> None:
+    """Importa a planilha de clientes exportada em CSV."""
+    from beg_pipeline.services.importacao_clientes import importar_clientes
+
+    relatorio = importar_clientes(_contexto(), _ator_cli(), arquivo.read_bytes(), dry_run=dry_run)
+    click.echo(relatorio.resumo())
+
+
+@cli.group()
+def chaves() -> None:
+    """Chaves de criptografia das senhas de portal."""
+
+
+@chaves.command("gerar")
+def chaves_gerar() -> None:
+    """Imprime uma chave nova (coloque-a à frente em BEG_SECRET_KEY e rode `beg chaves rotacionar`)."""
+    click.echo(gerar_chave())
+
+
+@chaves.command("rotacionar")
+@mensagens_claras
+def chaves_rotacionar() -> None:
+    """Recifra todas as senhas de portal com a primeira chave de BEG_SECRET_KEY."""
+    from beg_pipeline.services.chaves import rotacionar_chaves
+
+    click.echo(f"{rotacionar_chaves(_contexto(), _ator_cli())} senhas recifradas com a chave atual.")
+
+
+@cli.command()
+@mensagens_claras
+def demo() -> None:
+    """Carrega operadoras, ~30 clientes e um usuário por perfil (idempotente)."""
+    from beg_pipeline.services.demo import carregar_demo
+
+    resultado = carregar_demo(_contexto(), _ator_cli())
+    click.echo(resultado.importacao.resumo())
+    if resultado.usuarios_criados:
+        click.echo("Usuários de demonstração (senhas mostradas só agora):")
+        for email, senha in resultado.usuarios_criados.items():
+            click.echo(f"  {email}  {senha}")
+    else:
+        click.echo("Usuários de demonstração já existiam.")
+
+
+def main() -> None:
+    try:
+        from beg_pipeline.rpa.cli_simulador import simulador
+    except ImportError:
+        pass
+    else:
+        cli.add_command(simulador)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

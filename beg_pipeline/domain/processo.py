@@ -1,0 +1,76 @@
+"""The process state machine of the legacy system, kept in one place."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class StatusProcesso(str, enum.Enum):
+    AGUARDANDO_DOWNLOAD = "AGUARDANDO_DOWNLOAD"
+    AGUARDANDO_APROVACAO = "AGUARDANDO_APROVACAO"
+    AGUARDANDO_ENVIO_SAT = "AGUARDANDO_ENVIO_SAT"
+    UPLOAD_REALIZADO = "UPLOAD_REALIZADO"
+
+
+class AcaoProcesso(str, enum.Enum):
+    DOWNLOAD_CONCLUIDO = "DOWNLOAD_CONCLUIDO"
+    UPLOAD_MANUAL = "UPLOAD_MANUAL"
+    APROVAR = "APROVAR"
+    REJEITAR = "REJEITAR"
+    ENVIO_SAT_CONCLUIDO = "ENVIO_SAT_CONCLUIDO"
+
+
+@dataclass(frozen=True)
+class Transicao:
+    acao: AcaoProcesso
+    origem: StatusProcesso
+    destino: StatusProcesso
+    descricao: str
+
+
+S = StatusProcesso
+A = AcaoProcesso
+TRANSICOES: dict[AcaoProcesso, Transicao] = {
+    t.acao: t
+    for t in (
+        Transicao(A.DOWNLOAD_CONCLUIDO, S.AGUARDANDO_DOWNLOAD, S.AGUARDANDO_APROVACAO, "download da fatura concluído"),
+        Transicao(A.UPLOAD_MANUAL, S.AGUARDANDO_DOWNLOAD, S.AGUARDANDO_APROVACAO, "upload manual do PDF"),
+        Transicao(A.APROVAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_ENVIO_SAT, "aprovação da fatura"),
+        Transicao(A.REJEITAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_DOWNLOAD, "rejeição da fatura"),
+        Transicao(A.ENVIO_SAT_CONCLUIDO, S.AGUARDANDO_ENVIO_SAT, S.UPLOAD_REALIZADO, "envio ao SAT concluído"),
+    )
+}
+
+STATUS_FINAL = S.UPLOAD_REALIZADO
+
+
+class TransicaoInvalida(Exception):
+    """An action was asked of a process whose status does not allow it."""
+
+    def __init__(self, acao: AcaoProcesso, atual: StatusProcesso | str, processo: str = ""):
+        t = TRANSICOES[acao]
+        atual = StatusProcesso(atual)
+        alvo = f"processo {processo}" if processo else "processo"
+        if atual == t.destino:
+            motivo = f"já está em {atual.value} (ação já realizada por outra pessoa ou clique repetido)"
+        else:
+            motivo = f"está em {atual.value}; {t.descricao} só é possível em {t.origem.value}"
+        super().__init__(f"{t.descricao.capitalize()} recusada: o {alvo} {motivo}.")
+        self.acao, self.atual, self.transicao = acao, atual, t
+
+
+def transicao(acao: AcaoProcesso, atual: StatusProcesso | str, processo: str = "") -> Transicao:
+    """The transition for ``acao`` from ``atual``, or ``TransicaoInvalida`` saying why not."""
+    t = TRANSICOES[acao]
+    if StatusProcesso(atual) != t.origem:
+        raise TransicaoInvalida(acao, atual, processo)
+    return t
+
+
+def motivo_rejeicao(texto: str | None) -> str:
+    """A rejection needs a reason a person can act on."""
+    motivo = (texto or "").strip()
+    if len(motivo) < 5:
+        raise ValueError("Informe o motivo da rejeição (pelo menos 5 caracteres).")
+    return motivo

@@ -1,0 +1,160 @@
+"""Read the key facts of a carrier invoice PDF: total, due date, reference month, linha digitável."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pypdf import PdfReader
+
+from beg_pipeline.faturas.boleto import ler_linha_digitavel
+from beg_pipeline.faturas.pdf_fatura import formatar_moeda
+from beg_pipeline.faturas.validacao_pdf import tipo_provavel
+
+_MESES = {
+    "jan": 1, "fev": 2, "mar": 3, "abr": 4, "mai": 5, "jun": 6,
+    "jul": 7, "ago": 8, "set": 9, "out": 10, "nov": 11, "dez": 12,
+}  # fmt: skip
+_NUMERO = r"(\d{1,3}(?:\.\d{3})+,\d{2}|\d+,\d{2})"
+_ROTULOS_VALOR = [  # most specific first
+    r"total\s+a\s+pagar",
+    r"valor\s+a\s+pagar",
+    r"total\s+da\s+fatura",
+    r"valor\s+da\s+fatura",
+    r"valor\s+total",
+    r"valor\s+do\s+documento",
+    r"valor\s+cobrado",
+]
+_VALOR = [re.compile(rf"{rotulo}\s*:?\s*(?:\(R\$\)\s*)?(?:R\$\s*)?{_NUMERO}", re.I) for rotulo in _ROTULOS_VALOR]
+_VENCIMENTO = re.compile(r"vencimento\s*(?:em)?\s*:?\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.I)
+_REFERENCIA = re.compile(
+    r"(?:m[êe]s\s+(?:de\s+)?refer[êe]ncia|per[íi]odo\s+de\s+refer[êe]ncia|refer[êe]ncia|compet[êe]ncia)\s*:?\s*"
+    r"(?:(\d{1,2})\s*/\s*(\d{4})(?![/\d])|([a-zç]{3})[a-zç]*\s*(?:/|de)?\s*(\d{4}))",
+    re.I,
+)
+_LINHA = re.compile(r"(?<!\d)8\d{10}[\s.-]*\d(?:[\s.-]*\d{11}[\s.-]*\d){3}(?!\d)")
+_SEM_SEPARADOR = re.compile(r"\D")
+
+
+@dataclass
+class LeituraFatura:
+    legivel: bool
+    valor: Decimal | None = None
+    vencimento: dt.date | None = None
+    mes_referencia: str | None = None  # "MM/AAAA"
+    linha_digitavel: str | None = None  # 48 digits, validated
+    valor_confere: bool | None = None  # linha digitável amount == valor; None when either is missing
+    paginas: int = 0
+    problemas: list[str] = field(default_factory=list)
+
+
+def ler_fatura(pdf: bytes) -> LeituraFatura:
+    """Extract what the invoice says; never raises: unreadable files give ``legivel=False`` and a reason."""
+    try:
+        return _ler(pdf)
+    except Exception as exc:  # a reader must not crash the pipeline on a hostile or broken file
+        return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({type(exc).__name__})"])
+
+
+def _ler(pdf: bytes) -> LeituraFatura:
+    if not pdf:
+        return LeituraFatura(legivel=False, problemas=["arquivo vazio"])
+    if not pdf.startswith(b"%PDF-"):
+        return LeituraFatura(legivel=False, problemas=[f"o arquivo não é um PDF: {tipo_provavel(pdf)}"])
+    if b"%%EOF" not in pdf[-2048:]:
+        return LeituraFatura(legivel=False, problemas=["PDF incompleto (truncado): falta o marcador %%EOF do final"])
+
+    texto, paginas, problemas = _extrair_texto(pdf)
+    if texto is not None and not texto.strip():
+        problemas.append("nenhum texto extraível do PDF (documento digitalizado ou vazio?)")
+    if not texto or not texto.strip():
+        return LeituraFatura(legivel=False, paginas=paginas, problemas=problemas)
+
+    leitura = LeituraFatura(legivel=True, paginas=paginas, problemas=problemas)
+    leitura.valor = _valor(texto)
+    if leitura.valor is None:
+        problemas.append("valor total não encontrado (ex.: 'Total a pagar R$ 1.234,56')")
+    leitura.vencimento = _vencimento(texto, problemas)
+    leitura.mes_referencia = _referencia(texto)
+    if leitura.mes_referencia is None:
+        problemas.append("mês de referência não encontrado (ex.: 'Referência 11/2026')")
+    _linha_digitavel(texto, leitura)
+    return leitura
+
+
+def _extrair_texto(pdf: bytes) -> tuple[str | None, int, list[str]]:
+    """The text of all pages; ``None`` when the file cannot be opened at all."""
+    problemas: list[str] = []
+    try:
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None, 0, ["PDF protegido por senha"]
+        paginas = list(reader.pages)
+    except Exception as exc:
+        return None, 0, [f"PDF ilegível ou corrompido ({type(exc).__name__})"]
+    textos = []
+    for numero, pagina in enumerate(paginas, start=1):
+        try:
+            textos.append(pagina.extract_text() or "")
+        except Exception as exc:
+            problemas.append(f"não foi possível extrair o texto da página {numero} ({type(exc).__name__})")
+    return "\n".join(textos), len(paginas), problemas
+
+
+def _decimal_br(numero: str) -> Decimal:
+    return Decimal(numero.replace(".", "").replace(",", "."))
+
+
+def _valor(texto: str) -> Decimal | None:
+    for padrao in _VALOR:
+        if achado := padrao.search(texto):
+            return _decimal_br(achado.group(1))
+    return None
+
+
+def _vencimento(texto: str, problemas: list[str]) -> dt.date | None:
+    achado = _VENCIMENTO.search(texto)
+    if achado is None:
+        problemas.append("data de vencimento não encontrada (ex.: 'Vencimento 10/12/2026')")
+        return None
+    dia, mes, ano = (int(parte) for parte in achado.groups())
+    try:
+        return dt.date(ano, mes, dia)
+    except ValueError:
+        problemas.append(f"data de vencimento inválida: {achado.group(0)!r}")
+        return None
+
+
+def _referencia(texto: str) -> str | None:
+    for achado in _REFERENCIA.finditer(texto):
+        mes_numero, ano_numero, mes_nome, ano_nome = achado.groups()
+        mes = int(mes_numero) if mes_numero else _MESES.get(mes_nome.lower())
+        if mes and 1 <= mes <= 12:
+            return f"{mes:02d}/{ano_numero or ano_nome}"
+    return None
+
+
+def _linha_digitavel(texto: str, leitura: LeituraFatura) -> None:
+    erros = []
+    for achado in _LINHA.finditer(texto):
+        try:
+            boleto = ler_linha_digitavel(_SEM_SEPARADOR.sub("", achado.group(0)))
+        except ValueError as exc:
+            erros.append(str(exc))
+            continue
+        leitura.linha_digitavel = boleto.linha_digitavel
+        if boleto.valor is not None and leitura.valor is not None:
+            leitura.valor_confere = boleto.valor == leitura.valor
+            if not leitura.valor_confere:
+                leitura.problemas.append(
+                    f"o valor da linha digitável (R$ {formatar_moeda(boleto.valor)}) difere do total"
+                    f" da fatura (R$ {formatar_moeda(leitura.valor)})"
+                )
+        return
+    if erros:
+        leitura.problemas.append(f"linha digitável inválida: {erros[0]}")
+    else:
+        leitura.problemas.append("linha digitável não encontrada")

@@ -1,0 +1,1 @@
+"""Importação de dados legados (CSV de clientes exportado pela BEG)."""

@@ -1,0 +1,1 @@
+"""The RPA robot API: contract and client (``contrato``), batch runner (``lote``), local simulator."""

@@ -1,0 +1,370 @@
+"""Batch runner: submit many robot jobs with bounded concurrency, follow them all, report each outcome.
+
+Every callback runs in the thread that called ``executar_lote`` (so it may write to the
+database without locking games); only the HTTP submits and file downloads run in a pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from beg_pipeline.rpa.contrato import (
+    ClasseFalha,
+    JobAceito,
+    JobNaoEncontrado,
+    LogLinha,
+    PedidoDownload,
+    PedidoSat,
+    RespostaInvalida,
+    ResultadoDownload,
+    RpaClient,
+    RpaErro,
+    RpaIndisponivel,
+    RpaNaoAutorizado,
+    StatusJob,
+    classificar_falha,
+    ler_arquivo_fatura,
+)
+
+if TYPE_CHECKING:
+    from beg_pipeline.storage.base import ObjectStore
+
+log = logging.getLogger("beg_pipeline.rpa")
+
+_FALHAS_GLOBAIS = (RpaIndisponivel, RpaNaoAutorizado)
+_FALHAS_ATE_DESISTIR = 3  # failed calls, with no answer at all from the API, before the rest is given up
+
+
+@dataclass
+class ItemLote:
+    """One job of a batch; ``chave`` is the ``processo_id``. With ``job_id`` the job is adopted, not submitted."""
+
+    chave: str
+    operadora: str
+    pedido: PedidoDownload | PedidoSat
+    job_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pedido.processo_id != self.chave:
+            self.pedido = self.pedido.model_copy(update={"processo_id": self.chave})
+
+
+class TipoDesfecho(StrEnum):
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+
+
+@dataclass(frozen=True)
+class Desfecho:
+    """How one item ended. COMPLETED: ``resultado`` (ResultadoDownload, or the SAT dict) and, when an
+    object store was given, the checked ``pdf``; FAILED: ``classe`` + ``mensagem``; TIMEOUT: ``mensagem``."""
+
+    tipo: TipoDesfecho
+    job_id: str | None
+    resultado: ResultadoDownload | dict[str, Any] | None = None
+    pdf: bytes | None = field(default=None, repr=False)
+    classe: ClasseFalha | None = None
+    mensagem: str | None = None
+    duracao_s: float = 0.0
+
+
+class CallbacksLote:
+    """Hooks of ``executar_lote``; override what the pipeline needs. Exceptions are logged, never fatal
+    (except in ``antes_de_submeter``: the item is then not submitted and ends FAILED)."""
+
+    def antes_de_submeter(self, item: ItemLote) -> None:
+        """Right before the submit (e.g. write the execution row)."""
+
+    def submetido(self, item: ItemLote, job_id: str) -> None:
+        """The API accepted the job (``item.job_id`` is set)."""
+
+    def ao_log(self, item: ItemLote, linhas: list[LogLinha]) -> None:
+        """Log lines not seen before, oldest first (passwords already masked)."""
+
+    def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
+        """Final outcome of the item."""
+
+
+class _Fase(StrEnum):
+    SUBMETENDO = "submetendo"
+    ACOMPANHANDO = "acompanhando"
+    BUSCANDO = "buscando"  # job done, fetching and checking the PDF: no robot slot taken
+
+
+@dataclass
+class _Acompanhamento:
+    item: ItemLote
+    fase: _Fase
+    criado: float
+    inicio: float = 0.0  # when the job id became known (job timeout counts from here)
+    linhas_vistas: int = 0
+    futuro: Future | None = None
+    resultado: ResultadoDownload | None = None
+
+
+class _Lote:
+    def __init__(
+        self,
+        client: RpaClient,
+        callbacks: CallbacksLote,
+        object_store: "ObjectStore | None",
+        bucket: str | None,
+        max_concorrencia: int,
+        max_por_operadora: int,
+        job_timeout_s: float,
+        relogio: Callable[[], float],
+    ):
+        self.client, self.callbacks, self.object_store, self.bucket = client, callbacks, object_store, bucket
+        self.max_concorrencia, self.max_por_operadora = max_concorrencia, max_por_operadora
+        self.job_timeout_s, self.relogio = job_timeout_s, relogio
+        self.fila: deque[ItemLote] = deque()
+        self.ativos: list[_Acompanhamento] = []
+        self.desfechos: dict[str, Desfecho] = {}
+        self.houve_resposta = False
+        self.falhas_globais = 0
+        self.erro_global: RpaErro | None = None
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _callback(self, nome: str, *args: Any) -> bool:
+        try:
+            getattr(self.callbacks, nome)(*args)
+        except Exception:
+            log.exception("callback %s falhou (processo %s)", nome, args[0].chave)
+            return False
+        return True
+
+    def _concluir(self, item: ItemLote, desfecho: Desfecho) -> None:
+        self.desfechos[item.chave] = desfecho
+        nivel = logging.INFO if desfecho.tipo is TipoDesfecho.COMPLETED else logging.WARNING
+        log.log(nivel, "processo %s (job %s): %s %s", item.chave, desfecho.job_id, desfecho.tipo,
+                f"[{desfecho.classe}] {desfecho.mensagem}" if desfecho.mensagem else "")
+        self._callback("concluido", item, desfecho)
+
+    def _falhar(self, a: _Acompanhamento, mensagem: str, classe: ClasseFalha = ClasseFalha.TRANSITORIA) -> None:
+        if a in self.ativos:
+            self.ativos.remove(a)
+        desfecho = Desfecho(
+            TipoDesfecho.FAILED, a.item.job_id, classe=classe, mensagem=self.client.redigir(mensagem),
+            duracao_s=self.relogio() - a.criado,
+        )
+        self._concluir(a.item, desfecho)
+
+    def _erro_global(self, exc: RpaErro) -> None:
+        self.falhas_globais += 1
+        self.erro_global = exc
+
+    @property
+    def api_perdida(self) -> bool:
+        return not self.houve_resposta and self.falhas_globais >= _FALHAS_ATE_DESISTIR
+
+    # ------------------------------------------------------------------ submits
+
+    def lancar(self, pool: ThreadPoolExecutor) -> None:
+        ocupados = [a for a in self.ativos if a.fase is not _Fase.BUSCANDO]
+        por_operadora = Counter(a.item.operadora.upper() for a in ocupados)
+        em_voo = len(ocupados)
+        adiados: deque[ItemLote] = deque()
+        while self.fila and em_voo < self.max_concorrencia:
+            item = self.fila.popleft()
+            operadora = item.operadora.upper()
+            if por_operadora[operadora] >= self.max_por_operadora:
+                adiados.append(item)
+                continue
+            a = _Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio())
+            if not self._callback("antes_de_submeter", item):
+                self._falhar(a, "antes_de_submeter falhou; job não submetido")
+                continue
+            a.futuro = pool.submit(self._submeter, item)
+            self.ativos.append(a)
+            por_operadora[operadora] += 1
+            em_voo += 1
+        self.fila.extendleft(reversed(adiados))
+
+    def _submeter(self, item: ItemLote) -> JobAceito:
+        if isinstance(item.pedido, PedidoSat):
+            return self.client.submeter_sat(item.pedido)
+        return self.client.submeter_download(item.operadora, item.pedido)
+
+    def _buscar_pdf(self, resultado: ResultadoDownload) -> bytes:
+        return ler_arquivo_fatura(resultado.arquivo_fatura, self.object_store, self.client, self.bucket)
+
+    def colher(self) -> None:
+        """Results of finished submits and file downloads."""
+        for a in [a for a in self.ativos if a.futuro is not None and a.futuro.done()]:
+            futuro, a.futuro = a.futuro, None
+            exc = futuro.exception()
+            if a.fase is _Fase.SUBMETENDO:
+                self._submit_colhido(a, futuro, exc)
+            elif exc is None:
+                self.ativos.remove(a)
+                desfecho = Desfecho(
+                    TipoDesfecho.COMPLETED, a.item.job_id, resultado=a.resultado, pdf=futuro.result(),
+                    duracao_s=self.relogio() - a.criado,
+                )
+                self._concluir(a.item, desfecho)
+            else:
+                self._falhar(a, f"arquivo da fatura: {exc}")
+
+    def _submit_colhido(self, a: _Acompanhamento, futuro: Future, exc: BaseException | None) -> None:
+        if exc is not None:
+            if isinstance(exc, _FALHAS_GLOBAIS):
+                self._erro_global(exc)
+            elif isinstance(exc, RpaErro):
+                self.houve_resposta = True
+            self._falhar(a, f"submissão falhou: {exc}")
+            return
+        self.houve_resposta = True
+        aceito: JobAceito = futuro.result()
+        a.item.job_id, a.fase, a.inicio = aceito.job_id, _Fase.ACOMPANHANDO, self.relogio()
+        self._callback("submetido", a.item, aceito.job_id)
+
+    # ------------------------------------------------------------------ polling
+
+    def consultar(self, pool: ThreadPoolExecutor) -> None:
+        """One status call per job being followed (plus its log when the status does not carry it)."""
+        for a in [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]:
+            try:
+                estado = self.client.status(a.item.job_id)
+            except JobNaoEncontrado as exc:
+                self.houve_resposta = True
+                self._falhar(a, str(exc))
+                continue
+            except (RpaIndisponivel, RespostaInvalida) as exc:
+                if isinstance(exc, RpaIndisponivel):
+                    self._erro_global(exc)
+                log.warning("processo %s: status indisponível nesta rodada: %s", a.item.chave, exc)
+                self._verificar_prazo(a)
+                continue
+            except RpaErro as exc:
+                if isinstance(exc, RpaNaoAutorizado):
+                    self._erro_global(exc)
+                self._falhar(a, f"consulta de status: {exc}")
+                continue
+            self.houve_resposta = True
+            self._repassar_logs(a, estado)
+            if estado.concluido:
+                self._ao_concluir(a, estado, pool)
+            elif estado.falhou:
+                self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
+            else:
+                self._verificar_prazo(a)
+
+    def _repassar_logs(self, a: _Acompanhamento, estado: StatusJob) -> None:
+        linhas = estado.logs
+        if linhas is None:
+            try:
+                linhas = self.client.logs(a.item.job_id)
+            except RpaErro as exc:
+                log.debug("processo %s: logs indisponíveis: %s", a.item.chave, exc)
+                return
+        novas = linhas[a.linhas_vistas:] if len(linhas) >= a.linhas_vistas else linhas
+        a.linhas_vistas = len(linhas)
+        if novas:
+            self._callback("ao_log", a.item, novas)
+
+    def _ao_concluir(self, a: _Acompanhamento, estado: StatusJob, pool: ThreadPoolExecutor) -> None:
+        if isinstance(a.item.pedido, PedidoSat):
+            self.ativos.remove(a)
+            desfecho = Desfecho(
+                TipoDesfecho.COMPLETED, a.item.job_id, resultado=estado.result or {}, duracao_s=self.relogio() - a.criado
+            )
+            self._concluir(a.item, desfecho)
+            return
+        try:
+            a.resultado = ResultadoDownload.model_validate(estado.result or {})
+        except ValidationError as exc:
+            erros = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            self._falhar(a, f"resultado fora do contrato: {erros}")
+            return
+        if self.object_store is None:
+            self.ativos.remove(a)
+            desfecho = Desfecho(
+                TipoDesfecho.COMPLETED, a.item.job_id, resultado=a.resultado, duracao_s=self.relogio() - a.criado
+            )
+            self._concluir(a.item, desfecho)
+            return
+        a.fase = _Fase.BUSCANDO
+        a.futuro = pool.submit(self._buscar_pdf, a.resultado)
+
+    def _verificar_prazo(self, a: _Acompanhamento) -> None:
+        decorrido = self.relogio() - a.inicio
+        if decorrido <= self.job_timeout_s:
+            return
+        try:
+            cancelado = self.client.cancelar(a.item.job_id)
+        except RpaErro as exc:
+            cancelado = False
+            log.warning("processo %s: não foi possível cancelar o job %s: %s", a.item.chave, a.item.job_id, exc)
+        self.ativos.remove(a)
+        mensagem = f"sem conclusão em {self.job_timeout_s:.0f} s" + ("; job cancelado" if cancelado else "")
+        self._concluir(a.item, Desfecho(TipoDesfecho.TIMEOUT, a.item.job_id, mensagem=mensagem, duracao_s=self.relogio() - a.criado))
+
+    def desistir(self) -> None:
+        """The API never answered: end what is queued or followed without wasting more calls."""
+        motivo = f"API do robô indisponível: {self.erro_global}"
+        while self.fila:
+            item = self.fila.popleft()
+            self._falhar(_Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio()), motivo)
+        for a in [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]:
+            self._falhar(a, motivo)
+
+
+def executar_lote(
+    client: RpaClient,
+    itens: Iterable[ItemLote],
+    *,
+    max_concorrencia: int,
+    max_por_operadora: int,
+    job_timeout_s: float,
+    poll_interval_s: float,
+    callbacks: CallbacksLote | None = None,
+    object_store: "ObjectStore | None" = None,
+    bucket: str | None = None,
+    relogio: Callable[[], float] = time.monotonic,
+    dormir: Callable[[float], None] = time.sleep,
+) -> dict[str, Desfecho]:
+    """Run every item to an outcome and return ``{chave: Desfecho}``.
+
+    At most ``max_concorrencia`` jobs (``max_por_operadora`` per carrier) are in flight; items with a
+    ``job_id`` are only followed. With ``object_store``, a completed download is COMPLETED only once
+    its file was fetched and is a PDF. Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
+    after every item was reported, when the API never answered during the whole batch.
+    """
+    lote = _Lote(
+        client, callbacks or CallbacksLote(), object_store, bucket, max_concorrencia, max_por_operadora,
+        job_timeout_s, relogio,
+    )
+    itens = list(itens)
+    for item in itens:
+        if isinstance(item.pedido, PedidoDownload):
+            client.registrar_segredo(item.pedido.senha.get_secret_value())
+        if item.job_id:
+            agora = relogio()
+            lote.ativos.append(_Acompanhamento(item, _Fase.ACOMPANHANDO, criado=agora, inicio=agora))
+        else:
+            lote.fila.append(item)
+    log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
+    with ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool:
+        while lote.fila or lote.ativos:
+            if lote.api_perdida:
+                lote.desistir()
+            lote.lancar(pool)
+            dormir(poll_interval_s)
+            lote.colher()
+            lote.consultar(pool)
+    contagem = Counter(d.tipo for d in lote.desfechos.values())
+    log.info("lote concluído: %s", dict(contagem))
+    if itens and not lote.houve_resposta and lote.erro_global is not None:
+        raise lote.erro_global
+    return lote.desfechos

@@ -1,0 +1,1 @@
+"""The service layer: the only way Dagster and Streamlit read and change state."""

@@ -1,0 +1,160 @@
+"""Users, carriers and clients (ADMINISTRADOR), with portal passwords encrypted at rest."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from beg_pipeline.db.models import Cliente, Operadora, Usuario, agora
+from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissao
+from beg_pipeline.seguranca import hash_senha
+from beg_pipeline.services import auditoria
+from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SENHA_MINIMA = 10
+
+
+def validar_senha_usuario(senha: str) -> str:
+    if len(senha or "") < SENHA_MINIMA:
+        raise RegraViolada(f"A senha deve ter pelo menos {SENHA_MINIMA} caracteres.")
+    return senha
+
+
+@dataclass(frozen=True)
+class DadosUsuario:
+    id: uuid.UUID
+    nome_completo: str
+    email: str
+    perfil: Perfil
+    status_ativo: bool
+
+
+def _dados(u: Usuario) -> DadosUsuario:
+    return DadosUsuario(u.id, u.nome_completo, u.email, Perfil(u.perfil_usuario), u.status_ativo)
+
+
+def criar_usuario(ctx: Contexto, ator: Ator, *, email: str, nome: str, perfil: str, senha: str,
+                  telefone: str | None = None) -> DadosUsuario:
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email):
+        raise RegraViolada(f"E-mail inválido: {email!r}.")
+    perfil_ok = _perfil(perfil)
+    validar_senha_usuario(senha)
+    try:
+        with ctx.db.transacao() as s:
+            usuario = Usuario(email=email, nome_completo=nome.strip(), perfil_usuario=perfil_ok.value,
+                              telefone=telefone, senha_hash=hash_senha(senha))
+            s.add(usuario)
+            s.flush()
+            auditoria.registrar(s, ator, "CRIAR_USUARIO", "usuarios", usuario.id,
+                                detalhes={"email": email, "perfil": perfil_ok.value})
+    except IntegrityError:
+        raise RegraViolada(f"Já existe um usuário com o e-mail {email}.") from None
+    return _dados(usuario)
+
+
+def _perfil(perfil: str) -> Perfil:
+    try:
+        valor = Perfil(str(perfil).strip().upper())
+    except ValueError:
+        valor = None
+    if valor not in PERFIS_DE_PESSOAS:
+        raise RegraViolada(f"Perfil {perfil!r} inválido: use {', '.join(p.value for p in PERFIS_DE_PESSOAS)}.")
+    return valor
+
+
+def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None = None,
+                    status_ativo: bool | None = None, nova_senha: str | None = None) -> DadosUsuario:
+    """Change a user's profile, activation or password (a reset also clears a lockout)."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    valores: dict[str, Any] = {}
+    if perfil is not None:
+        valores["perfil_usuario"] = _perfil(perfil).value
+    if status_ativo is not None:
+        valores["status_ativo"] = status_ativo
+    if nova_senha is not None:
+        valores.update(senha_hash=hash_senha(validar_senha_usuario(nova_senha)), tentativas_login_falhas=0,
+                       bloqueado_ate=None)
+    with ctx.db.transacao() as s:
+        usuario = s.get(Usuario, usuario_id)
+        if usuario is None:
+            raise NaoEncontrado(f"Usuário {usuario_id} não existe.")
+        for campo, valor in valores.items():
+            setattr(usuario, campo, valor)
+        auditoria.registrar(s, ator, "ALTERAR_USUARIO", "usuarios", usuario_id,
+                            detalhes={k: v for k, v in valores.items() if k not in ("senha_hash",)}
+                            | ({"senha_redefinida": True} if nova_senha else {}))
+    return _dados(usuario)
+
+
+def listar_usuarios(ctx: Contexto) -> list[DadosUsuario]:
+    with ctx.db.leitura() as s:
+        return [_dados(u) for u in s.scalars(select(Usuario).order_by(Usuario.nome_completo))]
+
+
+def garantir_operadora(ctx: Contexto, ator: Ator, codigo: str, *, nome: str | None = None,
+                       possui_rpa: bool = False, url_portal: str | None = None) -> Operadora:
+    """The carrier with ``codigo``, created (without a robot unless told) when unknown."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    codigo = codigo.strip().upper()
+    with ctx.db.transacao() as s:
+        operadora = s.scalar(select(Operadora).where(Operadora.codigo == codigo))
+        if operadora is None:
+            operadora = Operadora(codigo=codigo, nome=nome or codigo.title(), possui_rpa=possui_rpa,
+                                  url_portal=url_portal, classe_rpa=codigo if possui_rpa else None)
+            s.add(operadora)
+            s.flush()
+            auditoria.registrar(s, ator, "CRIAR_OPERADORA", "operadoras", operadora.id,
+                                detalhes={"codigo": codigo, "possui_rpa": possui_rpa})
+    return operadora
+
+
+def alterar_operadora(ctx: Contexto, ator: Ator, operadora_id, *, possui_rpa: bool | None = None,
+                      status_ativo: bool | None = None) -> None:
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    valores = {k: v for k, v in {"possui_rpa": possui_rpa, "status_ativo": status_ativo}.items() if v is not None}
+    with ctx.db.transacao() as s:
+        if s.execute(update(Operadora).where(Operadora.id == operadora_id).values(**valores)).rowcount != 1:
+            raise NaoEncontrado(f"Operadora {operadora_id} não existe.")
+        auditoria.registrar(s, ator, "ALTERAR_OPERADORA", "operadoras", operadora_id, detalhes=valores)
+
+
+def listar_operadoras(ctx: Contexto) -> list[Operadora]:
+    with ctx.db.leitura() as s:
+        return list(s.scalars(select(Operadora).order_by(Operadora.codigo)))
+
+
+def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> None:
+    """Store a client's portal password encrypted (write-only: no service returns it to a person)."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    cifrada = ctx.cofre.cifrar(senha)
+    with ctx.db.transacao() as s:
+        if s.execute(update(Cliente).where(Cliente.id == cliente_id)
+                     .values(senha_portal=cifrada, data_atualizacao=agora())).rowcount != 1:
+            raise NaoEncontrado(f"Cliente {cliente_id} não existe.")
+        auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id)
+
+
+def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id, ativo: bool) -> None:
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    with ctx.db.transacao() as s:
+        if s.execute(update(Cliente).where(Cliente.id == cliente_id)
+                     .values(status_ativo=ativo, data_atualizacao=agora())).rowcount != 1:
+            raise NaoEncontrado(f"Cliente {cliente_id} não existe.")
+        auditoria.registrar(s, ator, "ATIVAR_CLIENTE" if ativo else "DESATIVAR_CLIENTE", "clientes", cliente_id)
+
+
+def senha_portal(ctx: Contexto, ator: Ator, cliente_id) -> str | None:
+    """Decrypt a portal password for the robot; only the pipeline may ask."""
+    ator.exigir(Permissao.EXECUTAR_PIPELINE)
+    with ctx.db.leitura() as s:
+        cifrada = s.scalar(select(Cliente.senha_portal).where(Cliente.id == cliente_id))
+    return None if cifrada is None else ctx.cofre.decifrar(cifrada)
+

@@ -1,0 +1,315 @@
+"""Processes and their executions: every status change is a conditional update plus an audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, agora
+from beg_pipeline.domain import calendario
+from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao, status_exigido
+from beg_pipeline.domain.perfis import SISTEMA, Ator, Permissao
+from beg_pipeline.domain.processo import (
+    TRANSICOES,
+    AcaoProcesso,
+    StatusProcesso,
+    TransicaoInvalida,
+    motivo_rejeicao,
+    transicao,
+)
+from beg_pipeline.services import auditoria
+from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
+
+
+class ExecucaoEmAndamento(RegraViolada):
+    """Another execution of the same type is already running for the process."""
+
+
+@dataclass(frozen=True)
+class FaturaArmazenada:
+    """An invoice PDF already stored in the object store."""
+
+    chave: str
+    sha256: str
+    nome_arquivo: str
+    valor: Decimal | None = None
+    vencimento: dt.date | None = None
+    url: str | None = None
+
+
+@dataclass
+class ResumoCriacao:
+    mes_ano: str
+    criados: int = 0
+    ja_existentes: int = 0
+    ignorados: int = 0
+    linhas: list[dict[str, str]] = field(default_factory=list)
+
+
+def _insert(session: Session):
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Processo.__table__)
+
+
+def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCriacao:
+    """Open the month's process for every active client of an active carrier; a second call creates nothing."""
+    ator.exigir(Permissao.EXECUTAR_PIPELINE)
+    calendario.particao_de_mes_ano(mes_ano)
+    resumo = ResumoCriacao(mes_ano)
+    with ctx.db.transacao() as s:
+        clientes = s.execute(
+            select(Cliente.id, Cliente.razao_social, Cliente.cnpj, Cliente.filtro, Cliente.status_ativo,
+                   Operadora.codigo, Operadora.status_ativo.label("operadora_ativa"))
+            .join(Operadora, Cliente.operadora_id == Operadora.id)
+            .order_by(Operadora.codigo, Cliente.razao_social)
+        ).all()
+        existentes = set(s.scalars(select(Processo.cliente_id).where(Processo.mes_ano == mes_ano)))
+        novos, linhas, momento = [], [], agora()
+        for c in clientes:
+            linha = {"cliente": c.razao_social, "cnpj": c.cnpj, "operadora": c.codigo, "filtro": c.filtro}
+            if c.id in existentes:
+                linha["situacao"] = "já existia"
+            elif not (c.status_ativo and c.operadora_ativa):
+                linha["situacao"] = "ignorado (cliente inativo)" if not c.status_ativo else "ignorado (operadora inativa)"
+            else:
+                linha["id"] = uuid.uuid4()
+                novos.append(dict(id=linha["id"], cliente_id=c.id, mes_ano=mes_ano,
+                                  status_processo=StatusProcesso.AGUARDANDO_DOWNLOAD.value,
+                                  criado_automaticamente=ator.perfil.value == "SISTEMA",
+                                  data_criacao=momento, data_atualizacao=momento))
+            linhas.append(linha)
+        criados: set = set()
+        if novos:
+            tabela = Processo.__table__
+            inserir = _insert(s).on_conflict_do_nothing(index_elements=["cliente_id", "mes_ano"]).returning(tabela.c.id)
+            criados = set(s.connection().execute(inserir, novos).scalars())
+            auditoria.registrar(s, ator, "CRIAR_PROCESSOS_MENSAIS", "processos", mes_ano,
+                                detalhes={"mes_ano": mes_ano, "criados": len(criados)})
+    for linha in linhas:
+        if "id" in linha:
+            linha["situacao"] = "criado" if linha.pop("id") in criados else "já existia"
+        resumo.linhas.append(linha)
+    resumo.criados = len(criados)
+    resumo.ja_existentes = sum(1 for l in resumo.linhas if l["situacao"] == "já existia")
+    resumo.ignorados = len(resumo.linhas) - resumo.criados - resumo.ja_existentes
+    return resumo
+
+
+def _transitar(s: Session, acao: AcaoProcesso, processo_id, **valores: Any) -> None:
+    """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error."""
+    t = TRANSICOES[acao]
+    resultado = s.execute(
+        update(Processo)
+        .where(Processo.id == processo_id, Processo.status_processo == t.origem.value)
+        .values(status_processo=t.destino.value, data_atualizacao=agora(), **valores)
+        .execution_options(synchronize_session=False)
+    )
+    if resultado.rowcount != 1:
+        atual = s.scalar(select(Processo.status_processo).where(Processo.id == processo_id))
+        if atual is None:
+            raise NaoEncontrado(f"Processo {processo_id} não existe.")
+        raise TransicaoInvalida(acao, atual, str(processo_id))
+
+
+def _carregar(s: Session, processo_id) -> Processo:
+    processo = s.get(Processo, processo_id)
+    if processo is None:
+        raise NaoEncontrado(f"Processo {processo_id} não existe.")
+    return processo
+
+
+def aprovar(ctx: Contexto, ator: Ator, processo_id) -> None:
+    """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval and one audit row, however many clicks."""
+    ator.exigir(Permissao.APROVAR)
+    with ctx.db.transacao() as s:
+        processo = _carregar(s, processo_id)
+        transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
+        if ctx.settings.quatro_olhos and processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id:
+            raise RegraViolada(
+                "Regra dos quatro olhos: quem enviou a fatura manualmente não pode aprová-la; peça a outro aprovador."
+            )
+        _transitar(s, AcaoProcesso.APROVAR, processo_id, aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora())
+        auditoria.registrar(s, ator, "APROVAR", "processos", processo_id, processo_id=processo_id,
+                            sha256_pdf=processo.fatura_sha256,
+                            detalhes={"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano})
+
+
+def rejeitar(ctx: Contexto, ator: Ator, processo_id, motivo: str) -> None:
+    """AGUARDANDO_APROVACAO → AGUARDANDO_DOWNLOAD with a reason; the approval and attempt count are cleared."""
+    ator.exigir(Permissao.REJEITAR)
+    motivo = motivo_rejeicao(motivo)
+    with ctx.db.transacao() as s:
+        processo = _carregar(s, processo_id)
+        _transitar(s, AcaoProcesso.REJEITAR, processo_id, aprovado_por_usuario_id=None, data_aprovacao=None,
+                   tentativas_download=0, classe_ultima_falha=None,
+                   observacoes=f"Rejeitada por {ator.email}: {motivo}")
+        auditoria.registrar(s, ator, "REJEITAR", "processos", processo_id, processo_id=processo_id,
+                            sha256_pdf=processo.fatura_sha256, detalhes={"motivo": motivo})
+
+
+def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id, fatura: FaturaArmazenada) -> None:
+    """AGUARDANDO_DOWNLOAD → AGUARDANDO_APROVACAO with a PDF a person uploaded (already validated and stored)."""
+    ator.exigir(Permissao.UPLOAD_MANUAL)
+    with ctx.db.transacao() as s:
+        momento = agora()
+        _transitar(s, AcaoProcesso.UPLOAD_MANUAL, processo_id, upload_manual=True, data_upload_manual=momento,
+                   upload_manual_por_usuario_id=ator.usuario_id, **_campos_fatura(fatura))
+        anteriores = s.scalar(select(func.count()).where(
+            Execucao.processo_id == processo_id, Execucao.tipo_execucao == TipoExecucao.UPLOAD_MANUAL.value))
+        s.add(Execucao(processo_id=processo_id, tipo_execucao=TipoExecucao.UPLOAD_MANUAL.value,
+                       status_execucao=StatusExecucao.CONCLUIDO.value, numero_tentativa=anteriores + 1,
+                       data_inicio=momento, data_fim=momento, url_arquivo_s3=fatura.chave,
+                       resultado_saida={"sha256": fatura.sha256, "nome_arquivo": fatura.nome_arquivo},
+                       executado_por_usuario_id=ator.usuario_id, ip_origem=ator.ip, user_agent=ator.user_agent))
+        auditoria.registrar(s, ator, "UPLOAD_MANUAL", "processos", processo_id, processo_id=processo_id,
+                            sha256_pdf=fatura.sha256, detalhes={"nome_arquivo": fatura.nome_arquivo})
+
+
+def _campos_fatura(fatura: FaturaArmazenada) -> dict[str, Any]:
+    return dict(fatura_s3_key=fatura.chave, caminho_s3_fatura=fatura.chave, fatura_sha256=fatura.sha256,
+                fatura_filename=fatura.nome_arquivo, url_fatura=fatura.url,
+                valor_fatura=fatura.valor, data_vencimento=fatura.vencimento)
+
+
+def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id) -> None:
+    """Reset the download attempts of a process still waiting for its invoice (e.g. after fixing credentials)."""
+    ator.exigir(Permissao.REENVIAR_DOWNLOAD)
+    with ctx.db.transacao() as s:
+        resultado = s.execute(
+            update(Processo)
+            .where(Processo.id == processo_id,
+                   Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value)
+            .values(tentativas_download=0, classe_ultima_falha=None, data_atualizacao=agora())
+        )
+        if resultado.rowcount != 1:
+            atual = _carregar(s, processo_id).status_processo
+            raise RegraViolada(f"Só um processo em AGUARDANDO_DOWNLOAD pode ser tentado de novo; este está em {atual}.")
+        auditoria.registrar(s, ator, "LIBERAR_NOVA_TENTATIVA", "processos", processo_id, processo_id=processo_id)
+
+
+_CONTADORES = {
+    TipoExecucao.DOWNLOAD_FATURA: (Processo.tentativas_download, "ultima_tentativa_download"),
+    TipoExecucao.UPLOAD_SAT: (Processo.tentativas_upload_sat, "ultima_tentativa_upload_sat"),
+}
+
+
+def abrir_execucao(ctx: Contexto, ator: Ator, processo_id, tipo: TipoExecucao,
+                   parametros: dict[str, Any] | None = None, classe_rpa: str | None = None) -> Execucao:
+    """Record a new robot attempt (EXECUTANDO) before it is submitted; at most one runs per process and type.
+
+    ``numero_tentativa`` numbers the attempts of the process's whole history; the process's own counter
+    (``tentativas_download`` / ``tentativas_upload_sat``) counts attempts since the last reset, for the retry limit.
+    """
+    ator.exigir(Permissao.EXECUTAR_PIPELINE)
+    contador, coluna_data = _CONTADORES[tipo]
+    exigido = status_exigido(tipo)
+    em_andamento = ExecucaoEmAndamento(f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
+    try:
+        with ctx.db.transacao() as s:
+            momento = agora()
+            resultado = s.execute(
+                update(Processo)
+                .where(Processo.id == processo_id, Processo.status_processo == exigido.value)
+                .values({contador: contador + 1, coluna_data: momento})
+                .returning(contador)
+            )
+            if resultado.scalar_one_or_none() is None:
+                atual = _carregar(s, processo_id).status_processo
+                raise RegraViolada(f"{tipo.value} exige o processo em {exigido.value}; está em {atual}.")
+            do_tipo = (Execucao.processo_id == processo_id, Execucao.tipo_execucao == tipo.value)
+            if s.scalar(select(Execucao.id).where(*do_tipo, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value)):
+                raise em_andamento
+            numero = (s.scalar(select(func.max(Execucao.numero_tentativa)).where(*do_tipo)) or 0) + 1
+            execucao = Execucao(processo_id=processo_id, tipo_execucao=tipo.value, numero_tentativa=numero,
+                                status_execucao=StatusExecucao.EXECUTANDO.value, data_inicio=momento,
+                                parametros_entrada=parametros, classe_rpa_utilizada=classe_rpa)
+            s.add(execucao)
+            s.flush()
+    except IntegrityError:
+        raise em_andamento from None
+    return execucao
+
+
+def registrar_job(ctx: Contexto, execucao_id, job_id: str) -> None:
+    """Remember the robot's job id for a running attempt (so a crash can adopt it)."""
+    with ctx.db.transacao() as s:
+        s.execute(update(Execucao).where(Execucao.id == execucao_id, Execucao.status_execucao == "EXECUTANDO")
+                  .values(job_id=job_id))
+
+
+def falhar_execucao(ctx: Contexto, execucao_id, status: StatusExecucao, mensagem: str,
+                    classe: ClasseFalha | None = None, detalhes: dict[str, Any] | None = None) -> bool:
+    """Close a running attempt as failed; the process stays where it is, retryable, with the reason recorded."""
+    with ctx.db.transacao() as s:
+        execucao = s.get(Execucao, execucao_id)
+        if not _fechar(s, execucao_id, status, detalhes_erro={"mensagem": mensagem, **(detalhes or {})},
+                       classe_falha=classe.value if classe else None):
+            return False
+        s.execute(update(Processo).where(Processo.id == execucao.processo_id)
+                  .values(classe_ultima_falha=classe.value if classe else None, data_atualizacao=agora()))
+        auditoria.registrar(s, SISTEMA, f"{execucao.tipo_execucao}_{status.value}", "execucoes", execucao_id,
+                            processo_id=execucao.processo_id,
+                            detalhes={"mensagem": mensagem, "classe": classe.value if classe else None})
+    return True
+
+
+def concluir_download(ctx: Contexto, execucao_id, fatura: FaturaArmazenada, resultado: dict[str, Any]) -> None:
+    """Close the download attempt and move the process to AGUARDANDO_APROVACAO, atomically."""
+    with ctx.db.transacao() as s:
+        execucao = s.get(Execucao, execucao_id)
+        if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado, url_arquivo_s3=fatura.chave):
+            raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
+        _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, execucao.processo_id, classe_ultima_falha=None,
+                   **_campos_fatura(fatura))
+        auditoria.registrar(s, SISTEMA, "DOWNLOAD_CONCLUIDO", "processos", execucao.processo_id,
+                            processo_id=execucao.processo_id, sha256_pdf=fatura.sha256)
+
+
+def concluir_envio_sat(ctx: Contexto, execucao_id, resultado: dict[str, Any]) -> None:
+    """Close the SAT attempt and mark the process UPLOAD_REALIZADO (reached once, ever)."""
+    with ctx.db.transacao() as s:
+        execucao = s.get(Execucao, execucao_id)
+        if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado):
+            raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
+        momento = agora()
+        _transitar(s, AcaoProcesso.ENVIO_SAT_CONCLUIDO, execucao.processo_id, enviado_para_sat=True,
+                   data_envio_sat=momento)
+        auditoria.registrar(s, SISTEMA, "ENVIO_SAT_CONCLUIDO", "processos", execucao.processo_id,
+                            processo_id=execucao.processo_id, detalhes={"resultado": resultado})
+
+
+def _fechar(s: Session, execucao_id, status: StatusExecucao, **valores: Any) -> bool:
+    resultado = s.execute(
+        update(Execucao)
+        .where(Execucao.id == execucao_id, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value)
+        .values(status_execucao=status.value, data_fim=agora(), **valores)
+        .execution_options(synchronize_session=False)
+    )
+    return resultado.rowcount == 1
+
+
+def obter_processo(ctx: Contexto, processo_id) -> Processo:
+    with ctx.db.leitura() as s:
+        return _carregar(s, processo_id)
+
+
+def processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso | None = None) -> list[Processo]:
+    with ctx.db.leitura() as s:
+        consulta = select(Processo).where(Processo.mes_ano == mes_ano)
+        if status is not None:
+            consulta = consulta.where(Processo.status_processo == status.value)
+        return list(s.scalars(consulta.order_by(Processo.data_criacao)))
+
+
+def execucoes_do_processo(ctx: Contexto, processo_id) -> list[Execucao]:
+    with ctx.db.leitura() as s:
+        return list(s.scalars(select(Execucao).where(Execucao.processo_id == processo_id)
+                              .order_by(Execucao.data_inicio)))

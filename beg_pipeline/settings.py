@@ -1,0 +1,92 @@
+"""The one configuration object of the product (env prefix ``BEG_``, ``.env`` supported)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "BEG_"
+
+
+class ConfiguracaoInvalida(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Path(".beg")
+    database_url: str | None = None
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet keys separated by commas; the first encrypts, all decrypt."
+    )
+    timezone: str = "America/Sao_Paulo"
+
+    quatro_olhos: bool = True
+    max_upload_mb: int = Field(default=20, gt=0)
+    max_tentativas: int = Field(default=3, gt=0)
+
+    rpa_url: str = "http://127.0.0.1:8765"
+    rpa_token: SecretStr | None = None
+    rpa_timeout_s: float = Field(default=30.0, gt=0)
+    rpa_job_timeout_s: float = Field(default=1800.0, gt=0)
+    rpa_poll_interval_s: float = Field(default=5.0, gt=0)
+    rpa_max_concurrency: int = Field(default=10, gt=0)
+    rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
+
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "beg"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    partitions_start: dt.date = dt.date(2025, 1, 1)
+    log_retention_days: int = Field(default=180, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"fuso horário desconhecido: {value!r} (ex.: America/Sao_Paulo)") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_url(cls, value: str | None) -> str | None:
+        if value is None or value.startswith(("sqlite://", "postgresql+psycopg2://")):
+            return value
+        raise ValueError("use sqlite:///caminho.db ou postgresql+psycopg2://usuario@host:5432/banco")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'beg.db').resolve()}"
+
+    @property
+    def storage_backend(self) -> str:
+        return "minio" if self.s3_endpoint else "local"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings, turning validation errors into one message per ``BEG_`` variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise ConfiguracaoInvalida("Configuração inválida:\n  " + "\n  ".join(problems)) from None

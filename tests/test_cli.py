@@ -1,0 +1,111 @@
+"""The `beg` command as an admin runs it: subprocesses with BEG_ variables, on each backend."""
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import MetaData, create_engine, select
+
+from beg_pipeline.seguranca import Cofre, senha_confere
+
+FIXTURES = Path(__file__).parent / "fixtures" / "clientes"
+BEG = [sys.executable, "-m", "beg_pipeline.cli"]
+
+
+def run(env: dict, *args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*BEG, *args], env={**os.environ, **env}, input=stdin, capture_output=True, text=True,
+                            timeout=120)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def dump(url: str) -> dict[str, list]:
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        data = {name: sorted(map(repr, conn.execute(select(table)).all())) for name, table in meta.tables.items()}
+    engine.dispose()
+    return data
+
+
+@pytest.fixture
+def env(tmp_path, database_url) -> dict:
+    return {"BEG_DATA_DIR": str(tmp_path / "data"), "BEG_DATABASE_URL": database_url}
+
+
+def test_upgrade_and_demo_twice_change_nothing(env, tmp_path, database_url):
+    run(env, "db", "upgrade")
+    first = run(env, "demo")
+    assert "30 criados" in first.stdout
+    senhas = re.findall(r"^  (\S+@beg\.demo)  (\S+)$", first.stdout, re.M)
+    assert [e for e, _ in senhas] == ["admin@beg.demo", "aprovador@beg.demo", "operador@beg.demo"]
+    key_file = tmp_path / "data" / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    before = dump(database_url)
+    run(env, "db", "upgrade")
+    second = run(env, "demo")
+    assert "0 criados, 0 atualizados, 30 inalterados" in second.stdout and "já existiam" in second.stdout
+    assert not any(senha in second.stdout for _, senha in senhas)
+    assert dump(database_url) == before
+
+
+def test_create_user_reads_password_from_stdin(env, database_url):
+    run(env, "db", "upgrade")
+    out = run(env, "usuarios", "criar", "--email", "Ana@BEG.com.br", "--nome", "Ana", "--perfil", "aprovador",
+              stdin="uma-senha-longa\n")
+    assert "ana@beg.com.br criado com perfil APROVADOR" in out.stdout
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        senha_hash = conn.exec_driver_sql("SELECT senha_hash FROM usuarios").scalar_one()
+    engine.dispose()
+    assert senha_hash.startswith("$argon2id$") and senha_confere(senha_hash, "uma-senha-longa")
+    curta = run(env, "usuarios", "criar", "--email", "b@beg.com.br", "--nome", "B", "--perfil", "OPERADOR",
+                stdin="curta\n", ok=False)
+    assert curta.returncode == 2 and "pelo menos 10 caracteres" in curta.stderr and "Traceback" not in curta.stderr
+
+
+def test_import_dry_run_then_import(env):
+    run(env, "db", "upgrade")
+    arquivo = str(FIXTURES / "linhas_invalidas.csv")
+    simulado = run(env, "clientes", "importar", arquivo, "--dry-run")
+    assert simulado.stdout.startswith("Simulação (nada foi gravado): 2 criados")
+    assert "Linha 3: coluna CNPJ" in simulado.stdout
+    real = run(env, "clientes", "importar", arquivo)
+    assert real.stdout.startswith("2 criados, 0 atualizados, 0 inalterados, 10 rejeitados")
+    again = run(env, "clientes", "importar", arquivo)
+    assert again.stdout.startswith("0 criados, 0 atualizados, 2 inalterados, 10 rejeitados")
+
+
+def test_bad_configuration_names_the_variable(env):
+    result = run({**env, "BEG_RPA_TIMEOUT_S": "abc"}, "db", "upgrade", ok=False)
+    assert result.returncode == 2 and "BEG_RPA_TIMEOUT_S" in result.stderr and "Traceback" not in result.stderr
+    result = run({**env, "BEG_SECRET_KEY": "not-a-fernet-key"}, "clientes", "importar",
+                 str(FIXTURES / "ok.csv"), ok=False)
+    assert result.returncode == 2 and "BEG_SECRET_KEY" in result.stderr and "not-a-fernet-key" not in result.stderr
+
+
+def test_key_rotation_reencrypts_every_password(env, database_url):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    run({**env, "BEG_SECRET_KEY": old}, "db", "upgrade")
+    run({**env, "BEG_SECRET_KEY": old}, "clientes", "importar", str(FIXTURES / "ok.csv"))
+    out = run({**env, "BEG_SECRET_KEY": f"{new},{old}"}, "chaves", "rotacionar")
+    assert out.stdout.startswith("3 senhas recifradas")
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        cifradas = conn.exec_driver_sql("SELECT senha_portal FROM clientes WHERE senha_portal IS NOT NULL").scalars().all()
+    engine.dispose()
+    assert {Cofre([new]).decifrar(c) for c in cifradas} >= {"Senha#Canario01", "Senha#Canario02"}
+    stale = run({**env, "BEG_SECRET_KEY": old}, "clientes", "importar", str(FIXTURES / "ok.csv"), ok=False)
+    assert stale.returncode == 2 and "BEG_SECRET_KEY" in stale.stderr
+
+
+def test_generated_key_is_a_fernet_key():
+    key = run({}, "chaves", "gerar").stdout.strip()
+    assert Cofre([key]).decifrar(Cofre([key]).cifrar("x")) == "x"

@@ -1,0 +1,177 @@
+"""Reading generated invoices back, and reporting (never raising) on files that are not invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from decimal import Decimal
+
+import pytest
+from fpdf import FPDF
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader, PdfWriter
+
+from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
+from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.pdf_fatura import (
+    DadosFatura,
+    codigo_barras_da_fatura,
+    formatar_cnpj,
+    formatar_moeda,
+    gerar_pdf_fatura,
+)
+
+RAZAO = "RICAL - RACK INDÚSTRIA E COMÉRCIO DE PLÁSTICOS LTDA"
+
+
+def _dados(valor: str = "1234.56", **kwargs) -> DadosFatura:
+    campos = {
+        "operadora": "Embratel",
+        "razao_social": RAZAO,
+        "cnpj": "84718741000100",
+        "mes_ano": "11/2026",
+        "valor": Decimal(valor),
+        "vencimento": dt.date(2026, 12, 10),
+        "filtro": "00052488515-0000_25",
+    } | kwargs
+    return DadosFatura(**campos)
+
+
+def _texto(pdf: bytes) -> str:
+    return "\n".join(pagina.extract_text() for pagina in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _pdf_com_texto(*linhas: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for linha in linhas:
+        pdf.cell(0, 8, linha, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("valor", ["1234.56", "98765.43", "0.01", "7.00", "1000000.00"])
+def test_reads_back_generated_invoice(valor):
+    dados = _dados(valor, vencimento=dt.date(2027, 1, 5), mes_ano="12/2026")
+    leitura = ler_fatura(gerar_pdf_fatura(dados))
+    assert leitura.legivel, leitura.problemas
+    assert leitura.valor == Decimal(valor)
+    assert leitura.vencimento == dt.date(2027, 1, 5)
+    assert leitura.mes_referencia == "12/2026"
+    assert leitura.linha_digitavel == linha_digitavel(codigo_barras_da_fatura(dados))
+    assert leitura.valor_confere is True
+    assert leitura.paginas == 1
+    assert leitura.problemas == []
+
+
+def test_invoice_shows_the_printed_fields_with_accents():
+    texto = _texto(gerar_pdf_fatura(_dados()))
+    assert RAZAO in texto
+    assert "84.718.741/0001-00" in texto
+    assert "Referência 11/2026" in texto
+    assert "Total a pagar R$ 1.234,56" in texto
+    assert "Vencimento 10/12/2026" in texto
+    assert formatar_linha_digitavel(linha_digitavel(codigo_barras_da_fatura(_dados()))) in texto
+
+
+def test_characters_outside_latin1_are_transliterated():
+    texto = _texto(gerar_pdf_fatura(_dados(razao_social="AÇO “FORTE” – ŠKODA Ltda")))
+    assert 'AÇO "FORTE" - SKODA Ltda' in texto
+
+
+def test_formatting_helpers():
+    assert formatar_moeda(Decimal("98765.43")) == "98.765,43"
+    assert formatar_moeda(Decimal("0.5")) == "0,50"
+    assert formatar_cnpj("84718741000100") == "84.718.741/0001-00"
+    assert formatar_cnpj("12abc34501de35") == "12.ABC.345/01DE-35"
+    assert formatar_cnpj("123") == "123"
+
+
+def test_mismatch_between_total_and_linha_digitavel_is_reported():
+    outra = linha_digitavel(codigo_barras_arrecadacao(Decimal("20.00"), "0001", "0" * 25))
+    pdf = _pdf_com_texto(
+        "Mes de referencia: 10/2026", "Valor total: R$ 10,00", "Data de vencimento: 05/11/2026", outra
+    )
+    leitura = ler_fatura(pdf)
+    assert leitura.legivel
+    assert (leitura.valor, leitura.vencimento, leitura.mes_referencia) == (
+        Decimal("10.00"),
+        dt.date(2026, 11, 5),
+        "10/2026",
+    )
+    assert leitura.linha_digitavel == outra
+    assert leitura.valor_confere is False
+    assert any("difere do total" in problema and "20,00" in problema for problema in leitura.problemas)
+
+
+def test_reference_month_by_name():
+    assert ler_fatura(_pdf_com_texto("Referência: novembro de 2026")).mes_referencia == "11/2026"
+    assert ler_fatura(_pdf_com_texto("Referencia NOV/2026")).mes_referencia == "11/2026"
+
+
+def test_text_pdf_without_invoice_fields_lists_each_missing_field():
+    leitura = ler_fatura(_pdf_com_texto("Comunicado aos clientes", "Vencimento 31/02/2026"))
+    assert leitura.legivel
+    assert (leitura.valor, leitura.vencimento, leitura.mes_referencia, leitura.linha_digitavel) == (None,) * 4
+    assert leitura.valor_confere is None
+    problemas = " | ".join(leitura.problemas)
+    for esperado in ("valor total", "vencimento inválida", "mês de referência", "linha digitável não encontrada"):
+        assert esperado in problemas
+
+
+def test_invalid_linha_digitavel_is_reported():
+    linha = linha_digitavel(codigo_barras_da_fatura(_dados()))
+    estragada = linha[:5] + str((int(linha[5]) + 1) % 10) + linha[6:]
+    leitura = ler_fatura(_pdf_com_texto("Total a pagar R$ 1.234,56", estragada))
+    assert leitura.linha_digitavel is None and leitura.valor_confere is None
+    assert any("linha digitável inválida" in problema for problema in leitura.problemas)
+
+
+def _pdf_sem_texto() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    saida = io.BytesIO()
+    writer.write(saida)
+    return saida.getvalue()
+
+
+def _pdf_com_senha() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(gerar_pdf_fatura(_dados())))
+    writer.encrypt("segredo")
+    saida = io.BytesIO()
+    writer.write(saida)
+    return saida.getvalue()
+
+
+_FATURA = gerar_pdf_fatura(_dados())
+
+
+@pytest.mark.parametrize(
+    ("conteudo", "motivo"),
+    [
+        (b"", "vazio"),
+        (b"<!DOCTYPE html>\n<html><body>Sessao expirada</body></html>", "HTML"),
+        (_FATURA[: len(_FATURA) // 2], "truncado"),
+        (_FATURA[: len(_FATURA) // 2] + b"\n%%EOF\n", "corrompido"),
+        (os.urandom(4096), "não é um PDF"),
+        (b"%PDF-1.7\n" + os.urandom(4096) + b"\n%%EOF\n", "corrompido"),
+        (_pdf_sem_texto(), "nenhum texto"),
+        (_pdf_com_senha(), "senha"),
+    ],
+    ids=["vazio", "html", "truncado", "metade-com-eof", "aleatorio", "cabecalho-e-lixo", "sem-texto", "senha"],
+)
+def test_unreadable_files_are_reported_not_raised(conteudo, motivo):
+    leitura = ler_fatura(conteudo)
+    assert leitura.legivel is False
+    assert leitura.valor is None and leitura.linha_digitavel is None
+    assert any(motivo in problema for problema in leitura.problemas), leitura.problemas
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=2048) | st.binary(max_size=2048).map(lambda b: b"%PDF-1.4\n" + b + b"%%EOF"))
+def test_never_raises_on_arbitrary_bytes(conteudo):
+    leitura = ler_fatura(conteudo)
+    assert leitura.legivel is False
+    assert leitura.problemas

@@ -1,0 +1,152 @@
+"""Process services on every database backend: creation, transitions, executions, audit."""
+
+import pytest
+from sqlalchemy import func, select, text
+
+from beg_pipeline.db.models import Auditoria, Execucao, Processo
+from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
+from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
+from beg_pipeline.domain.processo import StatusProcesso, TransicaoInvalida
+from beg_pipeline.services import auditoria, cadastros, processos
+from beg_pipeline.services.contexto import RegraViolada
+from tests.builders import ADMIN, MES, baixar, fatura, mes_com_processos, pessoa
+
+
+def _count(ctx, stmt):
+    with ctx.db.leitura() as s:
+        return s.scalar(stmt)
+
+
+def test_month_creation_is_idempotent_and_skips_inactive(ctx):
+    procs = mes_com_processos(ctx, n_clientes=6)
+    assert len(procs) == 6
+    assert {p.status_processo for p in procs} == {"AGUARDANDO_DOWNLOAD"}
+    assert all(p.criado_automaticamente for p in procs)
+    segunda = processos.criar_processos_do_mes(ctx, SISTEMA, MES)
+    assert (segunda.criados, segunda.ja_existentes, segunda.ignorados) == (0, 6, 0)
+    cadastros.alterar_status_cliente(ctx, ADMIN, procs[0].cliente_id, False)
+    outubro = processos.criar_processos_do_mes(ctx, SISTEMA, "10/2026")
+    assert (outubro.criados, outubro.ignorados) == (5, 1)
+    assert [l["situacao"] for l in outubro.linhas].count("ignorado (cliente inativo)") == 1
+    with pytest.raises(ValueError, match="MM/AAAA"):
+        processos.criar_processos_do_mes(ctx, SISTEMA, "2026-11")
+
+
+def test_happy_path_to_sat_with_audit(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    baixar(ctx, processo.id)
+    processos.aprovar(ctx, aprovador, processo.id)
+    aprovado = processos.obter_processo(ctx, processo.id)
+    assert aprovado.status_processo == "AGUARDANDO_ENVIO_SAT"
+    assert aprovado.aprovado_por_usuario_id == aprovador.usuario_id and aprovado.data_aprovacao is not None
+    execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT, {"cnpj": "x"})
+    processos.registrar_job(ctx, execucao.id, "job-1")
+    processos.concluir_envio_sat(ctx, execucao.id, {"protocolo": "SAT-1"})
+    final = processos.obter_processo(ctx, processo.id)
+    assert final.status_processo == "UPLOAD_REALIZADO" and final.enviado_para_sat and final.tentativas_upload_sat == 1
+    with ctx.db.leitura() as s:
+        acoes = [a.acao for a in auditoria.trilha_do_processo(s, processo.id)]
+        aprovacao = s.scalar(select(Auditoria).where(Auditoria.acao == "APROVAR"))
+    assert acoes == ["DOWNLOAD_CONCLUIDO", "APROVAR", "ENVIO_SAT_CONCLUIDO"]
+    assert aprovacao.sha256_pdf == fatura(1).sha256 and aprovacao.ip_origem == "10.0.0.1"
+    with pytest.raises(RegraViolada, match="AGUARDANDO_ENVIO_SAT"):
+        processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
+
+
+def test_reject_clears_approval_and_needs_reason(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    baixar(ctx, processo.id)
+    with pytest.raises(ValueError, match="motivo"):
+        processos.rejeitar(ctx, aprovador, processo.id, " ")
+    processos.rejeitar(ctx, aprovador, processo.id, "Fatura do mês anterior")
+    rejeitado = processos.obter_processo(ctx, processo.id)
+    assert rejeitado.status_processo == "AGUARDANDO_DOWNLOAD"
+    assert rejeitado.aprovado_por_usuario_id is None and rejeitado.tentativas_download == 0
+    assert "Fatura do mês anterior" in rejeitado.observacoes
+    with pytest.raises(TransicaoInvalida, match="AGUARDANDO_DOWNLOAD"):
+        processos.aprovar(ctx, aprovador, processo.id)
+
+
+def test_permissions_are_enforced_in_the_service(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
+    baixar(ctx, processo.id)
+    for call in (lambda: processos.aprovar(ctx, operador, processo.id),
+                 lambda: processos.aprovar(ctx, SISTEMA, processo.id),
+                 lambda: processos.rejeitar(ctx, operador, processo.id, "motivo qualquer"),
+                 lambda: processos.criar_processos_do_mes(ctx, operador, MES),
+                 lambda: cadastros.criar_usuario(ctx, operador, email="x@y.z", nome="x", perfil="ADMINISTRADOR",
+                                                 senha="senha-forte-123")):
+        with pytest.raises(PermissaoNegada):
+            call()
+    assert processos.obter_processo(ctx, processo.id).status_processo == "AGUARDANDO_APROVACAO"
+
+
+def test_manual_upload_and_four_eyes(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    admin = pessoa(ctx, Perfil.ADMINISTRADOR, "adm@beg.com.br")
+    outro = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    processos.registrar_upload_manual(ctx, admin, processo.id, fatura(7))
+    enviado = processos.obter_processo(ctx, processo.id)
+    assert enviado.status_processo == "AGUARDANDO_APROVACAO" and enviado.upload_manual
+    assert enviado.fatura_sha256 == fatura(7).sha256
+    [execucao] = processos.execucoes_do_processo(ctx, processo.id)
+    assert (execucao.tipo_execucao, execucao.status_execucao) == ("UPLOAD_MANUAL", "CONCLUIDO")
+    assert (execucao.executado_por_usuario_id, execucao.ip_origem, execucao.user_agent) == (admin.usuario_id, "10.0.0.1", "pytest")
+    with pytest.raises(RegraViolada, match="quatro olhos"):
+        processos.aprovar(ctx, admin, processo.id)
+    processos.aprovar(ctx, outro, processo.id)
+    with pytest.raises(TransicaoInvalida):
+        processos.registrar_upload_manual(ctx, admin, processo.id, fatura(8))
+
+
+def test_one_running_execution_per_process_and_type(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    primeira = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA, {"login": "x"})
+    with pytest.raises(RegraViolada, match="em andamento"):
+        processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
+    assert processos.falhar_execucao(ctx, primeira.id, StatusExecucao.FALHOU, "Erro de login no portal",
+                                     ClasseFalha.CREDENCIAIS)
+    assert not processos.falhar_execucao(ctx, primeira.id, StatusExecucao.TIMEOUT, "de novo")
+    depois = processos.obter_processo(ctx, processo.id)
+    assert depois.status_processo == "AGUARDANDO_DOWNLOAD" and depois.classe_ultima_falha == "CREDENCIAIS"
+    segunda = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
+    assert (primeira.numero_tentativa, segunda.numero_tentativa) == (1, 2)
+    [fechada] = [e for e in processos.execucoes_do_processo(ctx, processo.id) if e.id == primeira.id]
+    assert fechada.detalhes_erro["mensagem"] == "Erro de login no portal" and fechada.classe_falha == "CREDENCIAIS"
+
+
+def test_operator_releases_a_new_attempt(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
+    execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
+    processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "credenciais", ClasseFalha.CREDENCIAIS)
+    processos.liberar_nova_tentativa(ctx, operador, processo.id)
+    liberado = processos.obter_processo(ctx, processo.id)
+    assert liberado.tentativas_download == 0 and liberado.classe_ultima_falha is None
+    baixar(ctx, processo.id)
+    with pytest.raises(RegraViolada, match="AGUARDANDO_APROVACAO"):
+        processos.liberar_nova_tentativa(ctx, operador, processo.id)
+
+
+def test_audit_trail_is_append_only(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    baixar(ctx, processo.id)
+    for statement in ("UPDATE auditoria SET ator = 'x'", "DELETE FROM auditoria"):
+        with pytest.raises(Exception, match="somente inserção"):
+            with ctx.db.transacao() as s:
+                s.execute(text(statement))
+    assert _count(ctx, select(func.count()).select_from(Auditoria)) > 0
+
+
+def test_counts_of_executions_match_attempts(ctx):
+    processo = mes_com_processos(ctx, 1)[0]
+    for _ in range(3):
+        e = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
+        processos.falhar_execucao(ctx, e.id, StatusExecucao.FALHOU, "erro 500", ClasseFalha.TRANSITORIA)
+    assert processos.obter_processo(ctx, processo.id).tentativas_download == 3
+    assert _count(ctx, select(func.count()).select_from(Execucao)) == 3
+    assert _count(ctx, select(func.max(Execucao.numero_tentativa))) == 3
+    assert _count(ctx, select(Processo.status_processo)) == StatusProcesso.AGUARDANDO_DOWNLOAD.value

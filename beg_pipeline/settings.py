@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     rpa_timeout_s: float = Field(default=30.0, gt=0)
     rpa_job_timeout_s: float = Field(default=1800.0, gt=0)
     rpa_poll_interval_s: float = Field(default=5.0, gt=0)
+    rpa_retry_backoff_s: float = Field(default=60.0, ge=0)
     rpa_max_concurrency: int = Field(default=10, gt=0)
     rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
 
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     partitions_start: dt.date = dt.date(2025, 1, 1)
     log_retention_days: int = Field(default=180, gt=0)
 
+    cron_processos: str = "0 6 1 * *"
+    cron_downloads: str = "0 8 * * 1-5"
+    cron_relatorio: str = "0 7 5 * *"
+    cron_limpeza_logs: str = "0 3 * * 0"
+    cron_backup: str = "0 2 * * *"
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -58,6 +65,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"fuso horário desconhecido: {value!r} (ex.: America/Sao_Paulo)") from exc
+        return value
+
+    @field_validator("cron_processos", "cron_downloads", "cron_relatorio", "cron_limpeza_logs", "cron_backup")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"expressão cron {value!r} deve ter 5 campos (minuto hora dia mês dia-da-semana)")
         return value
 
     @field_validator("database_url")

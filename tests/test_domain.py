@@ -100,3 +100,16 @@ def test_retry_rules():
     assert not pode_tentar_novamente(3, 3, ClasseFalha.TRANSITORIA)
     assert not pode_tentar_novamente(0, 3, ClasseFalha.CREDENCIAIS)
     assert status_exigido(TipoExecucao.UPLOAD_SAT) == S.AGUARDANDO_ENVIO_SAT
+
+
+def test_due_date_situation_counts_business_days():
+    import datetime as dt
+
+    from beg_pipeline.domain.prazos import SituacaoVencimento as V, situacao_vencimento
+
+    sexta = dt.date(2026, 11, 27)
+    assert situacao_vencimento(dt.date(2026, 11, 26), sexta) == V.VENCIDA
+    assert situacao_vencimento(sexta, sexta) == V.VENCE_EM_BREVE
+    assert situacao_vencimento(dt.date(2026, 12, 2), sexta) == V.VENCE_EM_BREVE  # Mon, Tue, Wed
+    assert situacao_vencimento(dt.date(2026, 12, 3), sexta) == V.NO_PRAZO
+    assert situacao_vencimento(None, sexta) == V.SEM_VENCIMENTO

@@ -31,6 +31,8 @@ from beg_pipeline.rpa.contrato import (
 from beg_pipeline.rpa.lote import CallbacksLote, ItemLote, TipoDesfecho, executar_lote
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig, dados_da_fatura
 from beg_pipeline.storage.local import LocalObjectStore
+from beg_pipeline.storage.minio_store import MinioObjectStore
+from tests.s3_server import running_s3_server
 
 TOKEN = "tok-SIM-5f2b9c0e7d"
 SENHA = "Senha#Portal-987"
@@ -166,11 +168,7 @@ def test_sat(simular):
     assert sim.jobs[desfechos["sat-1"].job_id].pedido.data_vencimento == dt.date(2026, 12, 10)
 
 
-def test_minio(store):
-    from tests.s3_server import running_s3_server
-
-    from beg_pipeline.storage.minio_store import MinioObjectStore
-
+def test_minio():
     with running_s3_server() as endpoint:
         minio = MinioObjectStore(endpoint, "teste", "teste-segredo", bucket=f"beg-{uuid.uuid4().hex[:8]}")
         with Simulador(SimuladorConfig(latencia_s=0.05, jitter_s=0, formato_arquivo="s3"), token=TOKEN, object_store=minio) as sim:

@@ -321,3 +321,14 @@ def test_envio_certo_ou_incerto():
     assert _nao_enviado(recusada)
     assert not _nao_enviado(requests.ReadTimeout())
     assert not _nao_enviado(requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())))
+
+
+def test_cliente_a_partir_das_settings(tmp_path):
+    from beg_pipeline.settings import Settings
+
+    com_token = Settings(data_dir=tmp_path, rpa_url="http://rpa:8000/", rpa_token=TOKEN, rpa_timeout_s=12, _env_file=None)
+    client = RpaClient.from_settings(com_token)
+    assert client.base_url == "http://rpa:8000" and client.timeout == (10.0, 12)
+    assert client._session.headers["Authorization"] == f"Bearer {TOKEN}"
+    sem_token = RpaClient.from_settings(Settings(data_dir=tmp_path, _env_file=None))  # the simulator's token file
+    assert sem_token._session.headers["Authorization"] == f"Bearer {(tmp_path / 'rpa.token').read_text().strip()}"

@@ -6,9 +6,10 @@ import threading
 from urllib.parse import urlsplit
 
 import click
+from pydantic import ValidationError
 
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig
-from beg_pipeline.settings import load_settings
+from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
 _taxa = click.FloatRange(0.0, 1.0)
 
@@ -27,15 +28,24 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--taxa-json-malformado", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-arquivo-nao-pdf", type=_taxa, default=0.0, show_default=True)
 @click.option("--formato-arquivo", type=click.Choice(["s3", "chave", "http", "misto"]), default="s3", show_default=True)
-def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, **falhas: object) -> None:
+def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, **opcoes: object) -> None:
     """Simulador local da API dos robôs (mesmo contrato da produção), com falhas opcionais."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfiguracaoInvalida as exc:
+        raise click.ClickException(str(exc)) from None
     if port is None:
         url = urlsplit(settings.rpa_url)
         port = url.port or (443 if url.scheme == "https" else 80)
-    config = SimuladorConfig(latencia_s=latencia, jitter_s=jitter, capacidade=capacidade, **falhas)
+    try:
+        config = SimuladorConfig(latencia_s=latencia, jitter_s=jitter, capacidade=capacidade, **opcoes)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(e["msg"] for e in exc.errors())) from None
     sim = Simulador(config, settings)
-    base_url = sim.start(host, port)
+    try:
+        base_url = sim.start(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"não foi possível escutar em {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"Simulador do robô em {base_url} (token: BEG_RPA_TOKEN ou {settings.data_dir / 'rpa.token'}); Ctrl-C para parar", err=True)
     try:
         threading.Event().wait()

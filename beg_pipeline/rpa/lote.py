@@ -36,6 +36,7 @@ from beg_pipeline.rpa.contrato import (
 )
 
 if TYPE_CHECKING:
+    from beg_pipeline.settings import Settings
     from beg_pipeline.storage.base import ObjectStore
 
 log = logging.getLogger("beg_pipeline.rpa")
@@ -320,6 +321,17 @@ class _Lote:
             self._falhar(a, motivo)
 
 
+def parametros_lote(settings: "Settings") -> dict[str, Any]:
+    """The batch limits from the settings: ``executar_lote(client, itens, **parametros_lote(settings), ...)``."""
+    return {
+        "max_concorrencia": settings.rpa_max_concurrency,
+        "max_por_operadora": settings.rpa_max_concurrency_por_operadora,
+        "job_timeout_s": settings.rpa_job_timeout_s,
+        "poll_interval_s": settings.rpa_poll_interval_s,
+        "bucket": settings.s3_bucket,
+    }
+
+
 def executar_lote(
     client: RpaClient,
     itens: Iterable[ItemLote],
@@ -339,13 +351,17 @@ def executar_lote(
     At most ``max_concorrencia`` jobs (``max_por_operadora`` per carrier) are in flight; items with a
     ``job_id`` are only followed. With ``object_store``, a completed download is COMPLETED only once
     its file was fetched and is a PDF. Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
-    after every item was reported, when the API never answered during the whole batch.
+    after every item was reported, when the API never answered during the whole batch; ``ValueError``
+    if two items share a ``chave``.
     """
     lote = _Lote(
         client, callbacks or CallbacksLote(), object_store, bucket, max_concorrencia, max_por_operadora,
         job_timeout_s, relogio,
     )
     itens = list(itens)
+    repetidas = [chave for chave, n in Counter(item.chave for item in itens).items() if n > 1]
+    if repetidas:
+        raise ValueError(f"processo_id repetido no lote: {repetidas[:5]}")
     for item in itens:
         if isinstance(item.pedido, PedidoDownload):
             client.registrar_segredo(item.pedido.senha.get_secret_value())

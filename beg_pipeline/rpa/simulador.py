@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import random
@@ -163,6 +164,9 @@ class _Servidor(ThreadingHTTPServer):
             self.conexoes.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request, client_address):  # noqa: ANN001 - clients that vanish are routine here
+        log.debug("simulador: conexão de %s encerrada com erro", client_address, exc_info=True)
+
     def fechar_conexoes(self) -> None:
         with self._lock_conexoes:
             abertas = list(self.conexoes)
@@ -220,7 +224,7 @@ class Simulador:
         self._threads: list[threading.Thread] = []
         self.base_url: str | None = None
         self.jobs: dict[str, JobSimulado] = {}
-        self.submissoes_por_processo: Counter[str] = Counter()
+        self.submissoes_por_processo: Counter[str] = Counter()  # jobs created per processo_id ("SAT/<id>" for SAT)
         self.falhas: Counter[str] = Counter()
         self.requisicoes: Counter[str] = Counter()
 
@@ -271,7 +275,7 @@ class Simulador:
 
     # ------------------------------------------------------------------ helpers for tests and CLI
 
-    def sortear(self, taxa: float) -> bool:
+    def _sortear(self, taxa: float) -> bool:
         if taxa <= 0:
             return False
         with self._cond:
@@ -368,7 +372,7 @@ class Simulador:
         dados = dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, cfg.razao_social.get(pedido.cnpj))
         mes, ano = dados.mes_ano.split("/")
         chave = f"robo/{job.operadora}/{ano}-{mes}/{job.job_id}.pdf"
-        if self.sortear(cfg.taxa_arquivo_nao_pdf):
+        if self._sortear(cfg.taxa_arquivo_nao_pdf):
             self._contar_falha("nao_pdf")
             self._store.put(chave, _NAO_PDF, "text/html")
         else:
@@ -418,6 +422,10 @@ class Simulador:
             self._busca_registrada(job)
         return min(99, int(fracao * 100))
 
+    def _logs(self, job: JobSimulado) -> list[dict[str, str]]:
+        self._progresso(job)
+        return list(job.logs)
+
     def _visao(self, job: JobSimulado) -> dict[str, Any]:
         progresso = self._progresso(job)
         return {
@@ -444,16 +452,21 @@ class Simulador:
         rota = f"{metodo} /{segmentos[0]}" if segmentos[0] else f"{metodo} /"
         with self._cond:
             self.requisicoes[rota] += 1
+        cabecalhos: dict[str, str] = {}
         try:
             codigo, resposta, json_sujeito = self._rotear(h, metodo, segmentos, partes.query, corpo)
-            self._responder(h, codigo, resposta, json_sujeito=json_sujeito)
-        except _Resposta as resposta:
-            self._responder(h, resposta.codigo, resposta.corpo, resposta.cabecalhos)
+        except _Resposta as pronta:
+            codigo, resposta, json_sujeito, cabecalhos = pronta.codigo, pronta.corpo, False, pronta.cabecalhos
         except _Reset:
             self._resetar(h)
+            return
         except Exception:
             log.exception("simulador: erro ao atender %s %s", metodo, caminho)
-            self._responder(h, 500, {"detail": "Internal Server Error"})
+            codigo, resposta, json_sujeito = 500, {"detail": "Internal Server Error"}, False
+        try:
+            self._responder(h, codigo, resposta, cabecalhos, json_sujeito=json_sujeito)
+        except OSError:  # the client gave up (its read timeout) and closed the connection
+            h.close_connection = True
 
     def _rotear(self, h: "_Handler", metodo: str, seg: list[str], query: str, corpo: bytes) -> tuple[int, Any, bool]:
         """(status code, body, whether a malformed-JSON fault may hit it)."""
@@ -463,13 +476,12 @@ class Simulador:
                 pendentes, ativos = len(self._fila), len(self._rodando)
             saude = {"status": "healthy", "message": "Simulador BEG do robô", "jobs_pending": pendentes, "jobs_active": ativos}
             return 200, saude, False
-        cabecalho = h.headers.get("Authorization", "")
-        if cabecalho != f"Bearer {self._token}":
+        if not hmac.compare_digest(h.headers.get("Authorization", "").encode(), f"Bearer {self._token}".encode()):
             raise _Resposta(401, {"detail": "Not authenticated"}, {"WWW-Authenticate": "Bearer"})
-        if self.sortear(cfg.taxa_429):
+        if self._sortear(cfg.taxa_429):
             self._contar_falha("429")
             raise _Resposta(429, {"detail": "Too Many Requests"}, {"Retry-After": str(cfg.retry_after_s)})
-        resetar = self.sortear(cfg.taxa_reset)
+        resetar = self._sortear(cfg.taxa_reset)
         if metodo == "POST" and len(seg) == 2 and seg[0] == "executar":
             return self._submeter(h, seg[1], corpo, resetar)
         if resetar:
@@ -482,19 +494,22 @@ class Simulador:
             return 200, self._com_job(seg[1], self._visao), True
         if metodo == "GET" and len(seg) == 3 and seg[0] == "jobs" and seg[2] == "logs":
             self._falha_status()
-            return 200, self._com_job(seg[1], lambda job: (self._progresso(job), list(job.logs))[1]), True
+            return 200, self._com_job(seg[1], self._logs), True
         if metodo == "GET" and seg == ["jobs"]:
             self._falha_status()
-            limite = max(1, min(1000, int((parse_qs(query).get("limit") or ["50"])[0] or 50)))
+            try:
+                limite = max(1, min(1000, int((parse_qs(query).get("limit") or ["50"])[0])))
+            except ValueError:
+                raise _Resposta(422, {"detail": [{"loc": ["query", "limit"], "msg": "inteiro", "type": "int_parsing"}]}) from None
             with self._cond:
-                recentes = sorted(self.jobs.values(), key=lambda j: j.indice, reverse=True)[:limite]
+                recentes = list(self.jobs.values())[-limite:][::-1]  # insertion order = creation order
                 return 200, [job.resumo() for job in recentes], True
         if metodo == "DELETE" and len(seg) == 2 and seg[0] == "jobs":
             return self._cancelar(seg[1])
         raise _Resposta(404, {"detail": "Not Found"})
 
     def _falha_status(self) -> None:
-        if self.sortear(self.config.falha_5xx_status):
+        if self._sortear(self.config.falha_5xx_status):
             self._contar_falha("5xx_status")
             raise _Resposta(500, {"detail": "Internal Server Error"})
 
@@ -518,10 +533,10 @@ class Simulador:
             erros = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": "JSON inválido", "type": "json_invalid"}]
             detalhe = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in erros]
             raise _Resposta(422, {"detail": detalhe}) from None
-        if self.sortear(cfg.falha_5xx_submit):
+        if self._sortear(cfg.falha_5xx_submit):
             self._contar_falha("5xx_submit")
             raise _Resposta(500, {"detail": "Internal Server Error"})
-        if resetar and not self.sortear(cfg.reset_apos_criar):
+        if resetar and not self._sortear(cfg.reset_apos_criar):
             self._contar_falha("reset")
             raise _Reset
         job = self._criar(pedido, pedido.operadora.upper() if sat else operadora, h.headers.get("Host"))
@@ -535,7 +550,7 @@ class Simulador:
 
     def _criar(self, pedido: PedidoDownload | PedidoSat, operadora: str, host: str | None) -> JobSimulado:
         cfg = self.config
-        travado = self.sortear(cfg.taxa_job_travado)
+        travado = self._sortear(cfg.taxa_job_travado)
         with self._cond:
             duracao = max(0.0, self._rng.uniform(cfg.latencia_s - cfg.jitter_s, cfg.latencia_s + cfg.jitter_s))
             tentativa = 0
@@ -554,7 +569,8 @@ class Simulador:
             )
             job.registrar("Job criado; aguardando robô livre")
             self.jobs[job.job_id] = job
-            self.submissoes_por_processo[pedido.processo_id or job.job_id] += 1
+            processo = pedido.processo_id or job.job_id
+            self.submissoes_por_processo[f"SAT/{processo}" if job.sat else processo] += 1
             if travado:
                 self.falhas["travado"] += 1
             self._fila.append(job)
@@ -597,7 +613,7 @@ class Simulador:
             dados, tipo = corpo, "application/pdf"
         else:
             dados, tipo = json.dumps(corpo, ensure_ascii=False).encode(), "application/json"
-            if json_sujeito and self.sortear(self.config.taxa_json_malformado):
+            if json_sujeito and self._sortear(self.config.taxa_json_malformado):
                 self._contar_falha("json_malformado")
                 dados = dados[: max(1, len(dados) // 2)] + b"<!-- erro -->"
         h.send_response(codigo)

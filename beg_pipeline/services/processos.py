@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, agora
+from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo, agora
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao, status_exigido
 from beg_pipeline.domain.perfis import SISTEMA, Ator, Permissao
@@ -313,3 +313,19 @@ def execucoes_do_processo(ctx: Contexto, processo_id) -> list[Execucao]:
     with ctx.db.leitura() as s:
         return list(s.scalars(select(Execucao).where(Execucao.processo_id == processo_id)
                               .order_by(Execucao.data_inicio)))
+
+
+def anexar_log(ctx: Contexto, execucao_id, texto: str) -> None:
+    """Append robot log lines to an execution (kept until the retention job archives them)."""
+    with ctx.db.transacao() as s:
+        atual = s.scalar(select(Execucao.mensagem_log).where(Execucao.id == execucao_id))
+        s.execute(update(Execucao).where(Execucao.id == execucao_id)
+                  .values(mensagem_log=f"{atual}\n{texto}" if atual else texto))
+
+
+def aprovacoes_desde(ctx: Contexto, cursor: int, limite: int = 50_000) -> list[tuple[int, str]]:
+    """``(auditoria.id, mes_ano)`` of approvals recorded after ``cursor``, oldest first (one indexed query)."""
+    with ctx.db.leitura() as s:
+        return [tuple(r) for r in s.execute(
+            select(Auditoria.id, Processo.mes_ano).join(Processo, Auditoria.processo_id == Processo.id)
+            .where(Auditoria.acao == "APROVAR", Auditoria.id > cursor).order_by(Auditoria.id).limit(limite))]

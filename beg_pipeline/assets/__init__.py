@@ -1,0 +1,1 @@
+"""Monthly assets: processes, invoice downloads, SAT uploads and the report."""

@@ -1,0 +1,28 @@
+"""Asset ``faturas``: invoice downloads by the carrier robots for every process still waiting for one."""
+
+import datetime as dt
+
+import dagster as dg
+
+from beg_pipeline.assets.metadados import tabela
+from beg_pipeline.assets.processos_mensais import processos_mensais
+from beg_pipeline.domain.calendario import mes_ano_de_particao
+from beg_pipeline.partitions import particoes_mensais
+from beg_pipeline.resources import ArmazenamentoResource, BancoResource, RoboResource
+from beg_pipeline.services.robos import baixar_faturas
+
+
+@dg.asset(partitions_def=particoes_mensais, group_name="ciclo_mensal", deps=[processos_mensais], kinds={"python"})
+def faturas(context: dg.AssetExecutionContext, banco: BancoResource, armazenamento: ArmazenamentoResource,
+            robo: RoboResource) -> dg.MaterializeResult:
+    """Download jobs with bounded concurrency, robot logs streamed into this run, PDFs verified and stored.
+
+    Running the partition again drives only what is still pending, adopting jobs already in flight.
+    """
+    contexto = banco.contexto()
+    mes_ano = mes_ano_de_particao(context.partition_key)
+    with robo.client() as client:
+        resumo = baixar_faturas(contexto, armazenamento.store(), client, mes_ano,
+                                hoje=dt.datetime.now(contexto.settings.tz).date(), log=context.log.info)
+    return dg.MaterializeResult(metadata={"mes_ano": mes_ano, **resumo.metadados(),
+                                          "processos": tabela(resumo.linhas)})

@@ -1,0 +1,1 @@
+"""Sensors: approvals launch SAT uploads; failed runs become notifications."""

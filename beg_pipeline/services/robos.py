@@ -1,0 +1,322 @@
+"""A month's robot work — invoice downloads and SAT uploads — with adoption, retries and every outcome recorded.
+
+One process's failure never fails the others; only an unreachable robot API ends the run in error
+(after every outcome was written).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
+from beg_pipeline.domain import calendario
+from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
+from beg_pipeline.domain.perfis import SISTEMA
+from beg_pipeline.domain.processo import StatusProcesso
+from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
+from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, RpaClient, parse_instante
+from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
+from beg_pipeline.services import notificacoes, processos
+from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.storage.base import ObjectStore, chave_fatura
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Trabalho:
+    """One process's robot work in this run."""
+
+    processo_id: uuid.UUID
+    cliente: str
+    operadora: str
+    pedido: PedidoDownload | PedidoSat
+    execucao_id: uuid.UUID | None = None
+    job_id: str | None = None
+    adotado: bool = False
+
+
+@dataclass
+class ResumoRobos:
+    mes_ano: str
+    tipo: TipoExecucao
+    concluidos: int = 0
+    falhas: Counter = field(default_factory=Counter)  # by failure class, or TIMEOUT
+    adotados: int = 0
+    submissoes: int = 0
+    pendentes: int = 0  # not attempted in this run (credentials, not yet published today, no robot, …)
+    linhas: list[dict[str, Any]] = field(default_factory=list)
+
+    def metadados(self) -> dict[str, int]:
+        return {"concluidos": self.concluidos, "adotados": self.adotados, "submissoes": self.submissoes,
+                "pendentes": self.pendentes, **{f"falhas_{k.lower()}": v for k, v in sorted(self.falhas.items())}}
+
+
+class _Registro(CallbacksLote):
+    """Writes every step of the batch to the database and the run's log."""
+
+    def __init__(self, ctx: Contexto, tipo: TipoExecucao, trabalhos: dict[str, Trabalho],
+                 ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, resumo: ResumoRobos):
+        self.ctx, self.tipo, self.trabalhos, self.ao_concluir, self.log, self.resumo = (
+            ctx, tipo, trabalhos, ao_concluir, log, resumo)
+        self.desfechos: dict[str, tuple[Desfecho, str]] = {}
+
+    def antes_de_submeter(self, item: ItemLote) -> None:
+        trabalho = self.trabalhos[item.chave]
+        execucao = processos.abrir_execucao(self.ctx, SISTEMA, trabalho.processo_id, self.tipo,
+                                            parametros=item.pedido.payload(redigido=True), classe_rpa=item.operadora)
+        trabalho.execucao_id = execucao.id
+        self.resumo.submissoes += 1
+
+    def submetido(self, item: ItemLote, job_id: str) -> None:
+        trabalho = self.trabalhos[item.chave]
+        trabalho.job_id = job_id
+        processos.registrar_job(self.ctx, trabalho.execucao_id, job_id)
+
+    def ao_log(self, item: ItemLote, linhas) -> None:
+        trabalho = self.trabalhos[item.chave]
+        for linha in linhas:
+            self.log(f"[{trabalho.operadora}] {trabalho.cliente}: {linha.message}")
+        if trabalho.execucao_id:
+            processos.anexar_log(self.ctx, trabalho.execucao_id,
+                                 "\n".join(f"{l.timestamp or ''} {l.level} {l.message}".strip() for l in linhas))
+
+    def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
+        trabalho = self.trabalhos[item.chave]
+        try:
+            situacao = self._registrar(trabalho, desfecho)
+        except Exception as exc:  # noqa: BLE001 - one process's problem never stops the others
+            situacao = f"FALHOU: {exc}"
+            desfecho = Desfecho(TipoDesfecho.FAILED, desfecho.job_id, classe=ClasseFalha.TRANSITORIA, mensagem=str(exc))
+            self._falhar(trabalho, desfecho)
+        self.desfechos[item.chave] = (desfecho, situacao)
+
+    def _registrar(self, trabalho: Trabalho, desfecho: Desfecho) -> str:
+        if trabalho.execucao_id is None:
+            self.log(f"{trabalho.cliente}: não submetido — {desfecho.mensagem}")
+            return f"NÃO SUBMETIDO: {desfecho.mensagem}"
+        if desfecho.tipo is TipoDesfecho.COMPLETED:
+            self.ao_concluir(trabalho, desfecho)
+            return "CONCLUIDO"
+        self._falhar(trabalho, desfecho)
+        return f"{desfecho.tipo.value}: {desfecho.mensagem}"
+
+    def _falhar(self, trabalho: Trabalho, desfecho: Desfecho) -> None:
+        if trabalho.execucao_id is None:
+            return
+        timeout = desfecho.tipo is TipoDesfecho.TIMEOUT
+        classe = ClasseFalha(desfecho.classe) if desfecho.classe else ClasseFalha.TRANSITORIA
+        processos.falhar_execucao(self.ctx, trabalho.execucao_id,
+                                  StatusExecucao.TIMEOUT if timeout else StatusExecucao.FALHOU,
+                                  desfecho.mensagem or "falha sem mensagem do robô", classe,
+                                  {"job_id": desfecho.job_id})
+        if classe is ClasseFalha.CREDENCIAIS:
+            notificacoes.notificar(
+                self.ctx, f"Credenciais inválidas: {trabalho.cliente} ({trabalho.operadora})",
+                f"O robô não conseguiu entrar no portal: {desfecho.mensagem}. Corrija login/senha do cliente; "
+                "o download fica parado até lá.", processo_id=trabalho.processo_id)
+
+
+def _repetir(desfecho: Desfecho) -> bool:
+    return desfecho.tipo is TipoDesfecho.TIMEOUT or (
+        desfecho.tipo is TipoDesfecho.FAILED and (desfecho.classe or ClasseFalha.TRANSITORIA) == ClasseFalha.TRANSITORIA)
+
+
+def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
+              ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, store: ObjectStore | None,
+              dormir: Callable[[float], None]) -> None:
+    """Rounds of one batch each: transient failures are retried with backoff, up to BEG_MAX_TENTATIVAS per run."""
+    settings = ctx.settings
+    fila = trabalhos
+    for rodada in range(settings.max_tentativas):
+        if not fila:
+            break
+        if rodada:
+            espera = min(settings.rpa_retry_backoff_s * 2 ** (rodada - 1), 3600)
+            log(f"{len(fila)} processos com falha transitória: nova tentativa em {espera:.0f} s")
+            dormir(espera)
+        por_chave = {str(t.processo_id): t for t in fila}
+        registro = _Registro(ctx, tipo, por_chave, ao_concluir, log, resumo)
+        itens = [ItemLote(chave=k, operadora=t.operadora, pedido=t.pedido, job_id=t.job_id) for k, t in por_chave.items()]
+        try:
+            executar_lote(client, itens, **parametros_lote(settings), callbacks=registro, object_store=store,
+                          dormir=dormir)
+        finally:
+            _contar(resumo, por_chave, registro.desfechos)
+        fila = [t for k, t in por_chave.items() if k in registro.desfechos and _repetir(registro.desfechos[k][0])]
+        for t in fila:
+            t.execucao_id, t.job_id, t.adotado = None, None, False
+    for t in fila:
+        resumo.linhas.append({"cliente": t.cliente, "operadora": t.operadora, "situacao": "aguarda a próxima execução"})
+
+
+def _contar(resumo: ResumoRobos, por_chave: dict[str, Trabalho], desfechos: dict[str, tuple[Desfecho, str]]) -> None:
+    for chave, (desfecho, situacao) in desfechos.items():
+        trabalho = por_chave[chave]
+        if situacao == "CONCLUIDO":
+            resumo.concluidos += 1
+        else:
+            resumo.falhas[desfecho.tipo.value if desfecho.tipo is TipoDesfecho.TIMEOUT
+                          else (desfecho.classe or ClasseFalha.TRANSITORIA).value] += 1
+        resumo.linhas.append({"cliente": trabalho.cliente, "operadora": trabalho.operadora,
+                              "job_id": desfecho.job_id or "", "situacao": situacao[:200]})
+
+
+def _adotar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, trabalhos: list[Trabalho],
+            candidatos: dict[uuid.UUID, dt.datetime], log: Log) -> None:
+    """Adopt in-flight work instead of submitting again: executions still EXECUTANDO in the database, and jobs
+    the API holds for a processo_id whose execution the database lost."""
+    pids = [t.processo_id for t in trabalhos]
+    with ctx.db.leitura() as s:
+        execucoes = list(s.scalars(select(Execucao).where(Execucao.processo_id.in_(pids))))
+    em_andamento = {e.processo_id: e for e in execucoes
+                    if e.tipo_execucao == tipo.value and e.status_execucao == StatusExecucao.EXECUTANDO.value}
+    conhecidos = {e.job_id for e in execucoes if e.job_id}  # never adopt a job another attempt already owns
+    jobs_api = {}
+    limite = min(max(client.limite_busca_jobs, 2 * len(trabalhos)), 10_000)
+    for job in reversed(client.jobs(limite)):  # oldest first, so the newest wins
+        if job.processo_id and job.job_id not in conhecidos:
+            jobs_api[job.processo_id] = job
+    for trabalho in trabalhos:
+        execucao = em_andamento.get(trabalho.processo_id)
+        job = jobs_api.get(str(trabalho.processo_id))
+        desde = execucao.data_inicio if execucao else candidatos[trabalho.processo_id]
+        criado = parse_instante(job.created_at) if job else None
+        job_recente = job is not None and (criado is None or criado >= desde - client.folga_relogio)
+        if execucao is not None and execucao.job_id:
+            trabalho.execucao_id, trabalho.job_id = execucao.id, execucao.job_id
+        elif job_recente and (tipo is TipoExecucao.UPLOAD_SAT or job.status in ("PENDING", "RUNNING")):
+            if execucao is None:
+                execucao = processos.abrir_execucao(ctx, SISTEMA, trabalho.processo_id, tipo,
+                                                    parametros=trabalho.pedido.payload(redigido=True),
+                                                    classe_rpa=trabalho.operadora)
+            processos.registrar_job(ctx, execucao.id, job.job_id)
+            trabalho.execucao_id, trabalho.job_id = execucao.id, job.job_id
+        elif execucao is not None:
+            processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU,
+                                      "execução interrompida antes do envio ao robô", ClasseFalha.TRANSITORIA)
+            continue
+        else:
+            continue
+        trabalho.adotado = True
+        log(f"{trabalho.cliente}: adotando o job {trabalho.job_id} já em andamento")
+
+
+def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso):
+    with ctx.db.leitura() as s:
+        return s.execute(
+            select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
+            .join(Operadora, Cliente.operadora_id == Operadora.id)
+            .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value)
+            .order_by(Operadora.codigo, Cliente.razao_social)
+        ).all()
+
+
+def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
+                   log: Log = print, dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
+    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job."""
+    particao = calendario.particao_de_mes_ano(mes_ano)
+    resumo = ResumoRobos(mes_ano, TipoExecucao.DOWNLOAD_FATURA)
+    trabalhos, candidatos = [], {}
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD):
+        motivo = _motivo_para_esperar(processo, cliente, operadora, hoje, ctx)
+        if motivo:
+            resumo.pendentes += 1
+            resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo, "situacao": motivo})
+            continue
+        senha = ctx.cofre.decifrar(cliente.senha_portal)
+        pedido = PedidoDownload(login=cliente.login_portal, senha=senha, filtro=cliente.filtro, cnpj=cliente.cnpj,
+                                processo_id=str(processo.id))
+        trabalhos.append(Trabalho(processo.id, cliente.razao_social, operadora.codigo, pedido))
+        candidatos[processo.id] = processo.data_atualizacao
+    if trabalhos:
+        _adotar(ctx, client, resumo.tipo, trabalhos, candidatos, log)
+    resumo.adotados = sum(t.adotado for t in trabalhos)
+
+    def guardar(trabalho: Trabalho, desfecho: Desfecho) -> None:
+        _guardar_fatura(ctx, store, particao, trabalho, desfecho)
+
+    _executar(ctx, client, resumo.tipo, resumo, trabalhos, guardar, log, store, dormir)
+    return resumo
+
+
+def _motivo_para_esperar(processo: Processo, cliente: Cliente, operadora: Operadora, hoje: dt.date,
+                         ctx: Contexto) -> str | None:
+    if not operadora.possui_rpa:
+        return "operadora sem robô: aguarda upload manual"
+    if not cliente.status_ativo or not operadora.status_ativo:
+        return "cliente ou operadora inativos"
+    if not cliente.login_portal or not cliente.senha_portal:
+        return "cliente sem login/senha de portal: cadastre-os ou faça upload manual"
+    if processo.classe_ultima_falha == ClasseFalha.CREDENCIAIS.value:
+        return "credenciais inválidas: corrija o cliente e libere nova tentativa"
+    ultima = processo.ultima_tentativa_download
+    if (processo.classe_ultima_falha == ClasseFalha.NAO_PUBLICADA.value and ultima is not None
+            and ultima.astimezone(ctx.settings.tz).date() >= hoje):
+        return "fatura ainda não publicada: nova tentativa amanhã"
+    return None
+
+
+def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: Trabalho, desfecho: Desfecho) -> None:
+    """Verify the robot's PDF, store it under the invoice key with its SHA-256, and conclude the download."""
+    try:
+        validado = validar_pdf(desfecho.pdf or b"", ctx.settings.max_upload_mb * 1024 * 1024)
+    except PdfRecusado as exc:
+        raise ValueError(f"o robô entregou um arquivo recusado: {exc}") from None
+    resultado = desfecho.resultado
+    leitura = ler_fatura(desfecho.pdf)
+    vencimento = resultado.data_vencimento or leitura.vencimento
+    if vencimento is None:
+        raise ValueError("fatura sem data de vencimento (nem o robô nem o PDF a informam)")
+    chave = chave_fatura(particao, trabalho.operadora, str(trabalho.processo_id), validado.sha256)
+    store.put(chave, desfecho.pdf, "application/pdf")
+    processos.concluir_download(
+        ctx, trabalho.execucao_id,
+        processos.FaturaArmazenada(chave=chave, sha256=validado.sha256,
+                                   nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
+                                   valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento,
+                                   url=resultado.arquivo_fatura.original),
+        {"arquivo_fatura": resultado.arquivo_fatura.original, "job_id": desfecho.job_id,
+         "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
+         "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
+         "valor_confere": leitura.valor_confere},
+    )
+
+
+def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,
+                  dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
+    """Every approved process of the month gets one SAT job; an in-flight SAT job is adopted, never repeated."""
+    resumo = ResumoRobos(mes_ano, TipoExecucao.UPLOAD_SAT)
+    trabalhos, candidatos = [], {}
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_ENVIO_SAT):
+        if processo.data_vencimento is None or not processo.fatura_s3_key:
+            resumo.pendentes += 1
+            resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,
+                                  "situacao": "sem fatura armazenada ou sem vencimento: não enviado ao SAT"})
+            continue
+        pedido = PedidoSat(cnpj=cliente.cnpj, razao=cliente.nome_sat or cliente.razao_social,
+                           operadora=operadora.codigo, nome_filtro=cliente.filtro, unidade=cliente.unidade or "",
+                           servico=cliente.servico or "", dados_sat=cliente.dados_sat or "",
+                           nome_arquivo=processo.fatura_s3_key, data_vencimento=processo.data_vencimento,
+                           processo_id=str(processo.id))
+        trabalhos.append(Trabalho(processo.id, cliente.razao_social, operadora.codigo, pedido))
+        candidatos[processo.id] = processo.data_aprovacao or processo.data_atualizacao
+    if trabalhos:
+        _adotar(ctx, client, resumo.tipo, trabalhos, candidatos, log)
+    resumo.adotados = sum(t.adotado for t in trabalhos)
+
+    def concluir(trabalho: Trabalho, desfecho: Desfecho) -> None:
+        resultado = desfecho.resultado if isinstance(desfecho.resultado, dict) else {"resultado": desfecho.resultado}
+        processos.concluir_envio_sat(ctx, trabalho.execucao_id, {**resultado, "job_id": desfecho.job_id})
+
+    _executar(ctx, client, resumo.tipo, resumo, trabalhos, concluir, log, None, dormir)
+    return resumo

@@ -1,0 +1,94 @@
+"""Data checks of a month, shared by Dagster asset checks and the approval app's flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, agora
+from beg_pipeline.domain import calendario
+from beg_pipeline.domain.execucao import StatusExecucao
+from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
+from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.storage.base import ObjectStore, ObjetoNaoEncontrado
+
+LIMIAR_ANOMALIA = 0.5
+HISTORICO_ANOMALIA = 6
+
+
+def clientes_ativos_sem_processo(ctx: Contexto, mes_ano: str) -> list[str]:
+    with ctx.db.leitura() as s:
+        tem = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano)
+        return list(s.scalars(
+            select(Cliente.razao_social).join(Operadora, Cliente.operadora_id == Operadora.id)
+            .where(Cliente.status_ativo, Operadora.status_ativo, Cliente.id.not_in(tem))))
+
+
+def execucoes_presas(ctx: Contexto, mes_ano: str, momento: dt.datetime | None = None) -> list[dict]:
+    """Executions still EXECUTANDO longer than the robot job timeout (plus a margin of 10 %)."""
+    limite = (momento or agora()) - dt.timedelta(seconds=ctx.settings.rpa_job_timeout_s * 1.1)
+    with ctx.db.leitura() as s:
+        linhas = s.execute(
+            select(Execucao.id, Execucao.tipo_execucao, Execucao.job_id, Execucao.data_inicio)
+            .join(Processo, Execucao.processo_id == Processo.id)
+            .where(Processo.mes_ano == mes_ano, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value,
+                   Execucao.data_inicio < limite)).all()
+    return [{"execucao": str(l.id), "tipo": l.tipo_execucao, "job_id": l.job_id or "",
+             "inicio": l.data_inicio.isoformat()} for l in linhas]
+
+
+def shas_duplicados(ctx: Contexto, mes_ano: str) -> dict[str, int]:
+    """SHA-256 of this month's invoices that another process (any month) also has, with how many share it."""
+    with ctx.db.leitura() as s:
+        do_mes = select(Processo.fatura_sha256).where(Processo.mes_ano == mes_ano, Processo.fatura_sha256.is_not(None))
+        return dict(s.execute(
+            select(Processo.fatura_sha256, func.count()).where(Processo.fatura_sha256.in_(do_mes))
+            .group_by(Processo.fatura_sha256).having(func.count() > 1)).all())
+
+
+def faturas_com_problema(ctx: Contexto, store: ObjectStore, mes_ano: str) -> list[dict]:
+    """Stored invoices of the month that are missing, not a readable PDF, or shared with another process."""
+    duplicados = shas_duplicados(ctx, mes_ano)
+    with ctx.db.leitura() as s:
+        faturas = s.execute(select(Processo.id, Processo.fatura_s3_key, Processo.fatura_sha256)
+                            .where(Processo.mes_ano == mes_ano, Processo.fatura_s3_key.is_not(None))).all()
+    problemas = []
+    for pid, chave, sha in faturas:
+        motivo = None
+        if sha in duplicados:
+            motivo = f"mesmo PDF (SHA-256 {sha[:12]}…) em {duplicados[sha]} processos"
+        else:
+            try:
+                validar_pdf(store.get(chave), ctx.settings.max_upload_mb * 1024 * 1024)
+            except ObjetoNaoEncontrado:
+                motivo = "arquivo não encontrado no armazenamento"
+            except PdfRecusado as exc:
+                motivo = f"PDF ilegível: {exc}"
+        if motivo:
+            problemas.append({"processo": str(pid), "chave": chave, "motivo": motivo})
+    return problemas
+
+
+def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
+    """Invoices more than 50 % away from the median of the client's previous 6 amounts."""
+    with ctx.db.leitura() as s:
+        clientes = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano, Processo.valor_fatura.is_not(None))
+        linhas = s.execute(select(Processo.id, Processo.cliente_id, Processo.mes_ano, Processo.valor_fatura)
+                           .where(Processo.cliente_id.in_(clientes), Processo.valor_fatura.is_not(None))).all()
+    if not linhas:
+        return []
+    df = pd.DataFrame(linhas, columns=["processo_id", "cliente_id", "mes_ano", "valor"])
+    df["valor"] = df["valor"].astype(float)
+    df["particao"] = df["mes_ano"].map(calendario.particao_de_mes_ano)
+    df = df.sort_values(["cliente_id", "particao"])
+    anteriores = df.groupby("cliente_id")["valor"]
+    df["mediana"] = anteriores.transform(lambda v: v.shift(1).rolling(HISTORICO_ANOMALIA, min_periods=1).median())
+    df["historico"] = anteriores.transform(lambda v: pd.Series(
+        [v.iloc[max(0, i - HISTORICO_ANOMALIA):i].round(2).tolist() for i in range(len(v))], index=v.index))
+    df["desvio"] = (df["valor"] - df["mediana"]).abs() / df["mediana"]
+    anomalas = df[(df["mes_ano"] == mes_ano) & (df["mediana"] > 0) & (df["desvio"] > LIMIAR_ANOMALIA)]
+    return [{"processo": str(r.processo_id), "valor": Decimal(str(r.valor)), "mediana": round(float(r.mediana), 2),
+             "desvio": f"{r.desvio:.0%}", "historico": r.historico} for r in anomalas.itertuples()]

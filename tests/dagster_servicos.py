@@ -1,0 +1,68 @@
+"""Start Dagster's webserver and daemon as ops run them (own process group), and stop them cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+RAIZ = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def porta_livre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def preparar_home(home: Path, config: Path = RAIZ / "dagster.yaml") -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(config, home / "dagster.yaml")
+    return home
+
+
+@contextlib.contextmanager
+def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 120):
+    """Webserver + daemon on 127.0.0.1; yields the GraphQL port once the code location has loaded."""
+    porta = porta_livre()
+    ambiente = {**os.environ, **env, "DAGSTER_HOME": str(home)}
+    comandos = {
+        "webserver": [str(BIN / "dagster-webserver"), "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1",
+                      "-p", str(porta)],
+        "daemon": [str(BIN / "dagster-daemon"), "run", "-w", str(RAIZ / "workspace.yaml")],
+    }
+    processos = {}
+    try:
+        for nome, comando in comandos.items():
+            saida = open(logs / f"{nome}.log", "wb")
+            processos[nome] = subprocess.Popen(comando, cwd=RAIZ, env=ambiente, stdout=saida,
+                                               stderr=subprocess.STDOUT, start_new_session=True)
+        limite = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{porta}/server_info", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > limite or any(p.poll() is not None for p in processos.values()):
+                raise RuntimeError(f"Dagster não subiu; veja {logs}")
+            time.sleep(0.5)
+        yield porta
+    finally:
+        for processo in processos.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(processo.pid, signal.SIGTERM)
+        for processo in processos.values():
+            try:
+                processo.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(processo.pid, signal.SIGKILL)

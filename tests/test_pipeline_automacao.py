@@ -1,0 +1,110 @@
+"""Sensors and schedules, evaluated with a fixed clock and real database rows."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from beg_pipeline.definitions import defs
+from beg_pipeline.domain.perfis import SISTEMA, Perfil
+from beg_pipeline.resources import ConfiguracaoResource, recursos
+from beg_pipeline.schedules import mes
+from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
+from beg_pipeline.services import processos
+from beg_pipeline.services.notificacoes import pendentes
+from tests.builders import baixar, mes_com_processos, pessoa
+from tests.pipeline_fixtures import pipeline_env  # noqa: F401
+
+SP = ZoneInfo("America/Sao_Paulo")
+
+
+def _tick(cursor=None):
+    banco = recursos(ConfiguracaoResource())["banco"]
+    with dg.build_sensor_context(cursor=cursor, resources={"banco": banco}) as context:
+        return aprovacoes_sensor(context)
+
+
+def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
+    outubro = mes_com_processos(ctx, n_clientes=2, mes_ano="10/2026")
+    processos.criar_processos_do_mes(ctx, SISTEMA, "11/2026")
+    novembro = processos.processos_do_mes(ctx, "11/2026")
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    assert isinstance(_tick().skip_reason, dg.SkipReason)
+    for n, p in enumerate([*outubro, *novembro]):
+        baixar(ctx, p.id, n)
+        processos.aprovar(ctx, aprovador, p.id)
+    primeiro = _tick()
+    pedidos = sorted(primeiro.run_requests, key=lambda r: r.partition_key)
+    assert [r.partition_key for r in pedidos] == ["2026-10-01", "2026-11-01"]
+    assert all(r.job_name in (None, "envios_sat_job") for r in pedidos)
+    # a repeated tick from the same cursor (a restart) asks with the same run keys: Dagster launches nothing twice
+    assert sorted(r.run_key for r in _tick().run_requests) == [r.run_key for r in pedidos]
+    segundo = _tick(primeiro.cursor)
+    assert not segundo.run_requests and segundo.skip_reason is not None
+    # a new approval later asks again, only for its month, with a new run key
+    extra = mes_com_processos(ctx, n_clientes=3, mes_ano="10/2026")[-1]
+    baixar(ctx, extra.id, 99)
+    processos.aprovar(ctx, aprovador, extra.id)
+    terceiro = _tick(primeiro.cursor)
+    assert [r.partition_key for r in terceiro.run_requests] == ["2026-10-01"]
+    assert terceiro.run_requests[0].run_key not in {r.run_key for r in pedidos}
+
+
+def _avaliar(nome: str, quando: dt.datetime) -> list[dg.RunRequest]:
+    schedule = defs.resolve_schedule_def(nome)
+    with dg.build_schedule_context(scheduled_execution_time=quando, repository_def=defs.get_repository_def()) as context:
+        return list(schedule.evaluate_tick(context).run_requests or [])
+
+
+def test_schedules_target_the_right_months():
+    assert [r.partition_key for r in _avaliar("processos_do_mes_schedule", dt.datetime(2026, 12, 1, 6, tzinfo=SP))] \
+        == ["2026-12-01"]
+    downloads = _avaliar("downloads_dias_uteis_schedule", dt.datetime(2026, 11, 30, 8, tzinfo=SP))
+    assert [r.partition_key for r in downloads] == ["2026-10-01", "2026-11-01"]
+    assert len({r.run_key for r in downloads}) == 2
+    # 1 January, 00:30 in São Paulo is still 31 December nowhere else that matters: local time decides
+    virada = _avaliar("downloads_dias_uteis_schedule", dt.datetime(2027, 1, 4, 8, tzinfo=SP))
+    assert [r.partition_key for r in virada] == ["2026-12-01", "2027-01-01"]
+    assert [r.partition_key for r in _avaliar("relatorio_mensal_schedule", dt.datetime(2026, 12, 5, 7, tzinfo=SP))] \
+        == ["2026-11-01"]
+    assert [r.partition_key for r in _avaliar("downloads_dias_uteis_schedule", dt.datetime(2025, 1, 6, 8, tzinfo=SP))] \
+        == ["2025-01-01"]  # nothing before BEG_PARTITIONS_START
+
+
+def test_schedule_crons_come_from_settings(monkeypatch):
+    from beg_pipeline.schedules import construir_agendamentos
+
+    monkeypatch.setenv("BEG_CRON_DOWNLOADS", "30 9 * * 1-5")
+    agendamentos = {s.name: s for s in construir_agendamentos()}
+    assert agendamentos["downloads_dias_uteis_schedule"].cron_schedule == "30 9 * * 1-5"
+    assert agendamentos["downloads_dias_uteis_schedule"].execution_timezone == "America/Sao_Paulo"
+    assert agendamentos["processos_do_mes_schedule"].cron_schedule == "0 6 1 * *"
+
+
+def test_month_arithmetic():
+    assert mes(dt.datetime(2026, 1, 15), -1) == "2025-12-01"
+    assert mes(dt.datetime(2026, 12, 15), 1) == "2027-01-01"
+
+
+def test_failed_run_becomes_a_notification(ctx, pipeline_env):
+    from beg_pipeline.sensors.falhas import falhas_de_execucao_sensor
+
+    @dg.op
+    def quebra():
+        raise RuntimeError("robô fora do ar")
+
+    @dg.job
+    def job_que_falha():
+        quebra()
+
+    instance = dg.DagsterInstance.ephemeral()
+    resultado = job_que_falha.execute_in_process(instance=instance, raise_on_error=False)
+    assert not resultado.success
+    falha = next(e for e in resultado.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    banco = recursos(ConfiguracaoResource())["banco"]
+    with dg.build_run_status_sensor_context(sensor_name="falhas_de_execucao_sensor", dagster_instance=instance,
+                                            dagster_run=resultado.dagster_run, dagster_event=falha,
+                                            resources={"banco": banco}) as context:
+        falhas_de_execucao_sensor(context.for_run_failure())
+    [notificacao] = pendentes(ctx)
+    assert "job_que_falha" in notificacao.assunto and resultado.run_id in notificacao.mensagem

@@ -11,6 +11,7 @@ import click
 
 from beg_pipeline.domain.perfis import Ator, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import TransicaoInvalida
+from beg_pipeline.rpa.cli_simulador import simulador
 from beg_pipeline.seguranca import SegredoIlegivel, gerar_chave
 from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
@@ -66,6 +67,38 @@ def db_upgrade() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migracoes.upgrade(settings.resolved_database_url)
     click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_database_url)}).")
+
+
+@db.command("backup")
+@mensagens_claras
+def db_backup() -> None:
+    """Copia o banco para o armazenamento de objetos (o mesmo que o agendamento diário faz)."""
+    from beg_pipeline.services.manutencao import backup_banco
+    from beg_pipeline.storage import object_store_from_settings
+
+    contexto = _contexto()
+    click.echo(f"Backup gravado em {backup_banco(contexto, object_store_from_settings(contexto.settings))}")
+
+
+@db.command("restaurar")
+@click.argument("chave", required=False)
+@click.option("--sim", "confirmado", is_flag=True, help="Confirma a substituição do banco atual.")
+@mensagens_claras
+def db_restaurar(chave: str | None, confirmado: bool) -> None:
+    """Restaura um backup (sem CHAVE: lista os backups disponíveis)."""
+    from beg_pipeline.services.manutencao import restaurar_banco
+    from beg_pipeline.storage import object_store_from_settings
+
+    settings = load_settings()
+    store = object_store_from_settings(settings)
+    if chave is None:
+        for item in sorted(store.list("backups/")):
+            click.echo(item)
+        return
+    if not confirmado:
+        click.confirm(f"Substituir o banco atual pelo backup {chave}?", abort=True)
+    restaurar_banco(settings.resolved_database_url, store, chave)
+    click.echo(f"Banco restaurado de {chave}.")
 
 
 @cli.group()
@@ -145,13 +178,10 @@ def demo() -> None:
         click.echo("Usuários de demonstração já existiam.")
 
 
+cli.add_command(simulador)
+
+
 def main() -> None:
-    try:
-        from beg_pipeline.rpa.cli_simulador import simulador
-    except ImportError:
-        pass
-    else:
-        cli.add_command(simulador)
     cli()
 
 

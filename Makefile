@@ -19,12 +19,10 @@ $(STAMP): pyproject.toml
 
 dev: install
 	mkdir -p "$(BEG_DATA_DIR)" "$(DAGSTER_HOME)"
+	cp -f dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	$(BIN)/beg db upgrade
-	@test -f "$(BEG_DATA_DIR)/.demo-carregado" || ($(BIN)/beg demo && touch "$(BEG_DATA_DIR)/.demo-carregado")
-	@echo ""
-	@echo "Dados em $(BEG_DATA_DIR) (SQLite, arquivos locais). Próximos passos:"
-	@echo "  $(BIN)/beg simulador          # robô simulado em http://127.0.0.1:8765"
-	@echo "  $(BIN)/beg clientes importar planilha.csv --dry-run"
+	@test -f "$(BEG_DATA_DIR)/usuarios-demo.txt" || $(BIN)/beg demo
+	$(BIN)/python scripts/dev_servicos.py
 
 # BEG_TEST_POSTGRES_URL is set when PostgreSQL answers on 127.0.0.1:5432 (always required under CI=true).
 test: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from functools import wraps
 from pathlib import Path
@@ -168,12 +169,17 @@ def demo() -> None:
     """Carrega operadoras, ~30 clientes e um usuário por perfil (idempotente)."""
     from beg_pipeline.services.demo import carregar_demo
 
-    resultado = carregar_demo(_contexto(), _ator_cli())
+    contexto = _contexto()
+    resultado = carregar_demo(contexto, _ator_cli())
     click.echo(resultado.importacao.resumo())
     if resultado.usuarios_criados:
-        click.echo("Usuários de demonstração (senhas mostradas só agora):")
-        for email, senha in resultado.usuarios_criados.items():
-            click.echo(f"  {email}  {senha}")
+        linhas = [f"  {email}  {senha}" for email, senha in resultado.usuarios_criados.items()]
+        arquivo = contexto.settings.data_dir / "usuarios-demo.txt"
+        descritor = os.open(arquivo, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descritor, "w") as saida:
+            saida.write("Senhas iniciais dos usuários de demonstração (troque-as no aplicativo):\n" + "\n".join(linhas) + "\n")
+        click.echo(f"Usuários de demonstração (senhas iniciais, também em {arquivo}):")
+        click.echo("\n".join(linhas))
     else:
         click.echo("Usuários de demonstração já existiam.")
 

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from beg_pipeline.domain.execucao import ClasseFalha
+
 if TYPE_CHECKING:
     from beg_pipeline.settings import Settings
     from beg_pipeline.storage.base import ObjectStore
@@ -116,14 +118,6 @@ def redigir(texto: str, segredos: Any) -> str:
 
 
 # --------------------------------------------------------------------------- failure classes
-
-
-class ClasseFalha(StrEnum):
-    """What a failed robot job means for the next attempt."""
-
-    CREDENCIAIS = "CREDENCIAIS"  # wrong portal credentials: no retry until someone fixes them
-    NAO_PUBLICADA = "NAO_PUBLICADA"  # invoice not published yet: retry on a later day
-    TRANSITORIA = "TRANSITORIA"  # anything else: retry with backoff
 
 
 _TERMOS_NAO_PUBLICADA = ("fatura nao disponivel", "nenhuma fatura")

@@ -1,0 +1,1 @@
+"""The approval app (Streamlit): approvals, manual uploads, processes, registries."""

@@ -77,9 +77,9 @@ def test_one_clients_failure_never_fails_the_others(ctx, pipeline_env):
     with ctx.db.leitura() as s:
         classes = Counter(s.scalars(select(Processo.classe_ultima_falha).where(Processo.classe_ultima_falha.is_not(None))))
     assert classes == Counter({"CREDENCIAIS": 1, "NAO_PUBLICADA": 1})
-    from beg_pipeline.services.notificacoes import pendentes
+    from beg_pipeline.services.notificacoes import todas
 
-    assert any("Credenciais inválidas" in n.assunto for n in pendentes(ctx))
+    assert any("Credenciais inválidas" in n.assunto for n in todas(ctx))
     assert len(procs) == 8
 
 

@@ -11,7 +11,7 @@ from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import mes
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
 from beg_pipeline.services import processos
-from beg_pipeline.services.notificacoes import pendentes
+from beg_pipeline.services.notificacoes import todas
 from tests.builders import baixar, mes_com_processos, pessoa
 from tests.pipeline_fixtures import pipeline_env  # noqa: F401
 
@@ -106,5 +106,5 @@ def test_failed_run_becomes_a_notification(ctx, pipeline_env):
                                             dagster_run=resultado.dagster_run, dagster_event=falha,
                                             resources={"banco": banco}) as context:
         falhas_de_execucao_sensor(context.for_run_failure())
-    [notificacao] = pendentes(ctx)
+    [notificacao] = todas(ctx)
     assert "job_que_falha" in notificacao.assunto and resultado.run_id in notificacao.mensagem

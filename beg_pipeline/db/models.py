@@ -230,3 +230,13 @@ class Auditoria(Base):
     detalhes: Mapped[dict[str, Any] | None]
     ip_origem: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
+
+
+class NotificacaoLida(Base):
+    """Which user has read which in-app notification."""
+
+    __tablename__ = "notificacoes_lidas"
+
+    notificacao_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notificacoes.id"), primary_key=True)
+    usuario_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("usuarios.id"), primary_key=True)
+    data_leitura: Mapped[dt.datetime] = mapped_column(default=agora)

@@ -10,7 +10,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from beg_pipeline.db.models import Cliente, Operadora, Usuario, agora
+from beg_pipeline.db.models import Cliente, Operadora, Processo, Usuario, agora
+from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
+from beg_pipeline.domain.execucao import ClasseFalha
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissao
 from beg_pipeline.seguranca import hash_senha
 from beg_pipeline.services import auditoria
@@ -139,7 +142,13 @@ def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> N
         if s.execute(update(Cliente).where(Cliente.id == cliente_id)
                      .values(senha_portal=cifrada, data_atualizacao=agora())).rowcount != 1:
             raise NaoEncontrado(f"Cliente {cliente_id} não existe.")
-        auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id)
+        liberados = s.execute(  # new credentials: the robot may try this client's waiting processes again
+            update(Processo).where(Processo.cliente_id == cliente_id,
+                                   Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value,
+                                   Processo.classe_ultima_falha == ClasseFalha.CREDENCIAIS.value)
+            .values(classe_ultima_falha=None, tentativas_download=0)).rowcount
+        auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id,
+                            detalhes={"processos_liberados": liberados})
 
 
 def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id, ativo: bool) -> None:
@@ -158,3 +167,60 @@ def senha_portal(ctx: Contexto, ator: Ator, cliente_id) -> str | None:
         cifrada = s.scalar(select(Cliente.senha_portal).where(Cliente.id == cliente_id))
     return None if cifrada is None else ctx.cofre.decifrar(cifrada)
 
+
+
+@dataclass(frozen=True)
+class DadosCliente:
+    razao_social: str
+    cnpj: str
+    operadora: str
+    filtro: str
+    nome_sat: str | None = None
+    servico: str = ""
+    unidade: str = ""
+    dados_sat: str | None = None
+    login_portal: str | None = None
+    cpf: str | None = None
+    observacoes: str | None = None
+
+
+def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id, dados: DadosCliente, nova_senha: str | None = None) -> uuid.UUID:
+    """Create (``cliente_id`` None) or edit a client. The portal password is write-only: None keeps it."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    try:
+        cnpj = validar_cnpj(dados.cnpj)
+        cpf = validar_cpf(dados.cpf) if dados.cpf and dados.cpf.strip() else None
+    except ValueError as exc:
+        raise RegraViolada(str(exc)) from None
+    if not dados.razao_social.strip() or not dados.filtro.strip():
+        raise RegraViolada("Razão social e filtro são obrigatórios.")
+    with ctx.db.leitura() as s:
+        operadora = s.scalar(select(Operadora).where(Operadora.codigo == dados.operadora.strip().upper()))
+    if operadora is None:
+        raise RegraViolada(f"Operadora {dados.operadora!r} não cadastrada.")
+    valores = dict(razao_social=dados.razao_social.strip(), nome_sat=dados.nome_sat, cnpj=cnpj,
+                   operadora_id=operadora.id, filtro=dados.filtro.strip(), servico=(dados.servico or "").strip(),
+                   unidade=(dados.unidade or "").strip(), dados_sat=dados.dados_sat, login_portal=dados.login_portal,
+                   cpf=cpf, observacoes=dados.observacoes)
+    try:
+        with ctx.db.transacao() as s:
+            if cliente_id is None:
+                cliente = Cliente(**valores)
+                s.add(cliente)
+                s.flush()
+                acao = "CRIAR_CLIENTE"
+            else:
+                cliente = s.get(Cliente, cliente_id)
+                if cliente is None:
+                    raise NaoEncontrado(f"Cliente {cliente_id} não existe.")
+                for campo, valor in valores.items():
+                    setattr(cliente, campo, valor)
+                acao = "ALTERAR_CLIENTE"
+            auditoria.registrar(s, ator, acao, "clientes", cliente.id,
+                                detalhes={"cnpj": cnpj, "operadora": operadora.codigo, "filtro": valores["filtro"]})
+            cliente_id = cliente.id
+    except IntegrityError:
+        raise RegraViolada("Já existe um cliente com esse CNPJ, operadora, filtro, unidade e serviço.") from None
+    if nova_senha:
+        definir_senha_portal(ctx, ator, cliente_id, nova_senha)
+    return cliente_id

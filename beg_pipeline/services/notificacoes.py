@@ -1,30 +1,85 @@
-"""In-app notifications of what needs a person (credentials failures, failed runs, due dates)."""
+"""In-app notifications of what needs a person (credentials failures, failed runs, due dates), read per user."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from dataclasses import dataclass
 
-from beg_pipeline.db.models import Notificacao
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Processo
+from beg_pipeline.domain.perfis import Ator, Perfil
+from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto
 
-TIPO_APP = "APP"  # shown in the approval app; e-mail/webhook channels are out of scope for now
+TIPO_APP = "APP"  # shown in the approval app; e-mail and webhook channels are not wired yet
+TODOS = "TODOS"
 
 
 def notificar(ctx: Contexto, assunto: str, mensagem: str, *, destinatario: str = "OPERADOR",
-              processo_id=None) -> None:
-    """Record a notification for a profile (``destinatario``); one per (assunto, processo) while unsent."""
+              processo_id=None) -> bool:
+    """Record a notification for a profile (or TODOS); the same subject for the same process is recorded once."""
+    assunto = assunto[:300]
     with ctx.db.transacao() as s:
         repetida = s.scalar(select(Notificacao.id).where(
-            Notificacao.assunto == assunto, Notificacao.processo_id == processo_id,
-            Notificacao.status_envio == "PENDENTE"))
-        if repetida is None:
-            s.add(Notificacao(tipo=TIPO_APP, destinatario=destinatario, assunto=assunto[:300], mensagem=mensagem,
-                              processo_id=processo_id))
+            Notificacao.assunto == assunto, Notificacao.processo_id == processo_id if processo_id
+            else Notificacao.processo_id.is_(None)))
+        if repetida is not None:
+            return False
+        s.add(Notificacao(tipo=TIPO_APP, destinatario=destinatario, assunto=assunto, mensagem=mensagem,
+                          processo_id=processo_id))
+    return True
 
 
-def pendentes(ctx: Contexto, destinatario: str | None = None) -> list[Notificacao]:
+def notificar_vencimentos(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
+    """One notification per pending invoice of the month that is overdue or due within 3 business days."""
+    pendentes = (StatusProcesso.AGUARDANDO_APROVACAO.value, StatusProcesso.AGUARDANDO_ENVIO_SAT.value)
     with ctx.db.leitura() as s:
-        consulta = select(Notificacao).where(Notificacao.status_envio == "PENDENTE")
-        if destinatario:
-            consulta = consulta.where(Notificacao.destinatario == destinatario)
-        return list(s.scalars(consulta.order_by(Notificacao.data_criacao.desc())))
+        linhas = s.execute(select(Processo.id, Processo.data_vencimento, Cliente.razao_social)
+                           .join(Cliente, Processo.cliente_id == Cliente.id)
+                           .where(Processo.mes_ano == mes_ano, Processo.status_processo.in_(pendentes),
+                                  Processo.data_vencimento.is_not(None))).all()
+    criadas = 0
+    for processo_id, vencimento, cliente in linhas:
+        situacao = situacao_vencimento(vencimento, hoje)
+        if situacao in (SituacaoVencimento.VENCIDA, SituacaoVencimento.VENCE_EM_BREVE):
+            texto = "venceu" if situacao is SituacaoVencimento.VENCIDA else "vence"
+            criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {vencimento:%d/%m/%Y}",
+                                 f"A fatura {mes_ano} de {cliente} ainda não foi enviada ao SAT.",
+                                 destinatario=TODOS, processo_id=processo_id)
+    return criadas
+
+
+@dataclass
+class NotificacaoDoUsuario:
+    notificacao: Notificacao
+    lida: bool
+
+
+def do_usuario(ctx: Contexto, ator: Ator, limite: int = 200) -> list[NotificacaoDoUsuario]:
+    """Notifications addressed to the user's profile (administrators see all), newest first."""
+    consulta = select(Notificacao, NotificacaoLida.usuario_id).outerjoin(
+        NotificacaoLida, (NotificacaoLida.notificacao_id == Notificacao.id)
+        & (NotificacaoLida.usuario_id == ator.usuario_id))
+    if ator.perfil is not Perfil.ADMINISTRADOR:
+        consulta = consulta.where(or_(Notificacao.destinatario == ator.perfil.value, Notificacao.destinatario == TODOS))
+    with ctx.db.leitura() as s:
+        linhas = s.execute(consulta.order_by(Notificacao.data_criacao.desc()).limit(limite)).all()
+    return [NotificacaoDoUsuario(n, lida is not None) for n, lida in linhas]
+
+
+def marcar_lida(ctx: Contexto, ator: Ator, notificacao_id) -> None:
+    """Idempotent: a double click records one read mark."""
+    try:
+        with ctx.db.transacao() as s:
+            if s.get(NotificacaoLida, (notificacao_id, ator.usuario_id)) is None:
+                s.add(NotificacaoLida(notificacao_id=notificacao_id, usuario_id=ator.usuario_id))
+    except IntegrityError:
+        pass
+
+
+def todas(ctx: Contexto) -> list[Notificacao]:
+    with ctx.db.leitura() as s:
+        return list(s.scalars(select(Notificacao).order_by(Notificacao.data_criacao.desc())))

@@ -160,14 +160,6 @@ def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id, ativo: bool) -
         auditoria.registrar(s, ator, "ATIVAR_CLIENTE" if ativo else "DESATIVAR_CLIENTE", "clientes", cliente_id)
 
 
-def senha_portal(ctx: Contexto, ator: Ator, cliente_id) -> str | None:
-    """Decrypt a portal password for the robot; only the pipeline may ask."""
-    ator.exigir(Permissao.EXECUTAR_PIPELINE)
-    with ctx.db.leitura() as s:
-        cifrada = s.scalar(select(Cliente.senha_portal).where(Cliente.id == cliente_id))
-    return None if cifrada is None else ctx.cofre.decifrar(cifrada)
-
-
 
 @dataclass(frozen=True)
 class DadosCliente:

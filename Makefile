@@ -37,5 +37,8 @@ test: install
 test-long: install
 	BEG_TEST_POSTGRES_URL="$${BEG_TEST_POSTGRES_URL:-$(PG_URL)}" $(BIN)/pytest -m long $(PYTEST_ARGS)
 
+bench: install
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

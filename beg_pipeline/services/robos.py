@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
@@ -25,6 +26,7 @@ from beg_pipeline.faturas.leitura import ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, RpaClient, parse_instante
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
+from beg_pipeline.seguranca import SegredoIlegivel
 from beg_pipeline.services import notificacoes, processos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave_fatura
@@ -211,6 +213,12 @@ def _adotar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, trabalhos: lis
         log(f"{trabalho.cliente}: adotando o job {trabalho.job_id} já em andamento")
 
 
+def _motivo(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+    return str(exc)
+
+
 def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso):
     with ctx.db.leitura() as s:
         return s.execute(
@@ -233,9 +241,14 @@ def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano
             resumo.pendentes += 1
             resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo, "situacao": motivo})
             continue
-        senha = ctx.cofre.decifrar(cliente.senha_portal)
-        pedido = PedidoDownload(login=cliente.login_portal, senha=senha, filtro=cliente.filtro, cnpj=cliente.cnpj,
-                                processo_id=str(processo.id))
+        try:
+            pedido = PedidoDownload(login=cliente.login_portal, senha=ctx.cofre.decifrar(cliente.senha_portal),
+                                    filtro=cliente.filtro, cnpj=cliente.cnpj, processo_id=str(processo.id))
+        except (SegredoIlegivel, ValidationError) as exc:
+            resumo.pendentes += 1
+            resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,
+                                  "situacao": f"cadastro do cliente impede o download: {_motivo(exc)}"})
+            continue
         trabalhos.append(Trabalho(processo.id, cliente.razao_social, operadora.codigo, pedido))
         candidatos[processo.id] = processo.data_atualizacao
     if trabalhos:
@@ -303,11 +316,17 @@ def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = 
             resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,
                                   "situacao": "sem fatura armazenada ou sem vencimento: não enviado ao SAT"})
             continue
-        pedido = PedidoSat(cnpj=cliente.cnpj, razao=cliente.nome_sat or cliente.razao_social,
-                           operadora=operadora.codigo, nome_filtro=cliente.filtro, unidade=cliente.unidade or "",
-                           servico=cliente.servico or "", dados_sat=cliente.dados_sat or "",
-                           nome_arquivo=processo.fatura_s3_key, data_vencimento=processo.data_vencimento,
-                           processo_id=str(processo.id))
+        try:
+            pedido = PedidoSat(cnpj=cliente.cnpj, razao=cliente.nome_sat or cliente.razao_social,
+                               operadora=operadora.codigo, nome_filtro=cliente.filtro, unidade=cliente.unidade or "",
+                               servico=cliente.servico or "", dados_sat=cliente.dados_sat or "",
+                               nome_arquivo=processo.fatura_s3_key, data_vencimento=processo.data_vencimento,
+                               processo_id=str(processo.id))
+        except ValidationError as exc:
+            resumo.pendentes += 1
+            resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,
+                                  "situacao": f"dados do cliente impedem o envio ao SAT: {_motivo(exc)}"})
+            continue
         trabalhos.append(Trabalho(processo.id, cliente.razao_social, operadora.codigo, pedido))
         candidatos[processo.id] = processo.data_aprovacao or processo.data_atualizacao
     if trabalhos:

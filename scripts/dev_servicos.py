@@ -88,14 +88,21 @@ def main() -> int:
         return 0
     finally:
         print("Parando os serviços…", flush=True)
-        for p in processos.values():
+        parar_grupos(list(processos.values()))
+
+
+def parar_grupos(processos, espera_s: float = 20) -> None:
+    """SIGTERM to each process group (started with ``start_new_session``), SIGKILL to those still alive."""
+    for p in processos:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in processos:
+        try:
+            p.wait(espera_s)
+        except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in processos.values():
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 if __name__ == "__main__":

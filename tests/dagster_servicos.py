@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from scripts.dev_servicos import parar_grupos
 
 RAIZ = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -58,11 +59,4 @@ def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 
             time.sleep(0.5)
         yield porta
     finally:
-        for processo in processos.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(processo.pid, signal.SIGTERM)
-        for processo in processos.values():
-            try:
-                processo.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(processo.pid, signal.SIGKILL)
+        parar_grupos(list(processos.values()), espera_s=30)

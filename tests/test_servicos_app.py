@@ -188,3 +188,18 @@ def test_notifications_read_per_user_and_due_dates(ctx):
     notificacoes.marcar_lida(ctx, a, alvo)
     assert [n.lida for n in notificacoes.do_usuario(ctx, a)] == [True]
     assert not any(n.lida for n in notificacoes.do_usuario(ctx, o))
+
+
+def test_admin_cannot_lock_the_system_out(ctx):
+    admin = pessoa(ctx, Perfil.ADMINISTRADOR, "adm@beg.com.br")
+    with pytest.raises(RegraViolada, match="sua própria conta"):
+        cadastros.alterar_usuario(ctx, admin, admin.usuario_id, status_ativo=False)
+    with pytest.raises(RegraViolada, match="último administrador"):
+        cadastros.alterar_usuario(ctx, ADMIN, admin.usuario_id, perfil="OPERADOR")
+    outro = pessoa(ctx, Perfil.ADMINISTRADOR, "adm2@beg.com.br")
+    cadastros.alterar_usuario(ctx, admin, outro.usuario_id, perfil="APROVADOR")
+    rebaixado = autenticacao.ator_atual(ctx, outro.usuario_id)
+    assert rebaixado.perfil is Perfil.APROVADOR
+    with pytest.raises(PermissaoNegada):
+        cadastros.listar_usuarios(ctx, rebaixado)
+    assert cadastros.emails_dos_usuarios(ctx, rebaixado, [admin.usuario_id, None]) == {admin.usuario_id: "adm@beg.com.br"}

@@ -73,6 +73,11 @@ def ator_atual(ctx: Contexto, usuario_id, ip: str | None = None, user_agent: str
     return _ator(usuario, ip, user_agent)
 
 
+def registrar_saida(ctx: Contexto, ator: Ator) -> None:
+    with ctx.db.transacao() as s:
+        auditoria.registrar(s, ator, "LOGOUT", "usuarios", ator.usuario_id)
+
+
 def trocar_senha(ctx: Contexto, ator: Ator, senha_atual: str, nova: str) -> None:
     validar_senha_usuario(nova)
     with ctx.db.transacao() as s:

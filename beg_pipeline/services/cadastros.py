@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from beg_pipeline.db.models import Cliente, Operadora, Processo, Usuario, agora
@@ -89,6 +89,13 @@ def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None
         usuario = s.get(Usuario, usuario_id)
         if usuario is None:
             raise NaoEncontrado(f"Usuário {usuario_id} não existe.")
+        perde_admin = usuario.perfil_usuario == Perfil.ADMINISTRADOR.value and (
+            status_ativo is False or valores.get("perfil_usuario", Perfil.ADMINISTRADOR.value) != Perfil.ADMINISTRADOR.value)
+        if perde_admin and usuario.id == ator.usuario_id:
+            raise RegraViolada("Você não pode desativar nem rebaixar a sua própria conta de administrador.")
+        if perde_admin and usuario.status_ativo and s.scalar(select(func.count()).select_from(Usuario).where(
+                Usuario.perfil_usuario == Perfil.ADMINISTRADOR.value, Usuario.status_ativo)) <= 1:
+            raise RegraViolada("Este é o último administrador ativo: crie ou ative outro antes.")
         for campo, valor in valores.items():
             setattr(usuario, campo, valor)
         auditoria.registrar(s, ator, "ALTERAR_USUARIO", "usuarios", usuario_id,
@@ -97,7 +104,18 @@ def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None
     return _dados(usuario)
 
 
-def listar_usuarios(ctx: Contexto) -> list[DadosUsuario]:
+def emails_dos_usuarios(ctx: Contexto, ator: Ator, ids) -> dict[uuid.UUID, str]:
+    """E-mails of the given users (to show who approved or uploaded), for anyone who may view processes."""
+    ator.exigir(Permissao.VER)
+    ids = [i for i in set(ids) if i is not None]
+    if not ids:
+        return {}
+    with ctx.db.leitura() as s:
+        return dict(s.execute(select(Usuario.id, Usuario.email).where(Usuario.id.in_(ids))).all())
+
+
+def listar_usuarios(ctx: Contexto, ator: Ator) -> list[DadosUsuario]:
+    ator.exigir(Permissao.GERIR_CADASTROS)
     with ctx.db.leitura() as s:
         return [_dados(u) for u in s.scalars(select(Usuario).order_by(Usuario.nome_completo))]
 
@@ -129,7 +147,8 @@ def alterar_operadora(ctx: Contexto, ator: Ator, operadora_id, *, possui_rpa: bo
         auditoria.registrar(s, ator, "ALTERAR_OPERADORA", "operadoras", operadora_id, detalhes=valores)
 
 
-def listar_operadoras(ctx: Contexto) -> list[Operadora]:
+def listar_operadoras(ctx: Contexto, ator: Ator) -> list[Operadora]:
+    ator.exigir(Permissao.VER)
     with ctx.db.leitura() as s:
         return list(s.scalars(select(Operadora).order_by(Operadora.codigo)))
 

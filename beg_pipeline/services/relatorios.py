@@ -12,7 +12,7 @@ from sqlalchemy import select
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
-from beg_pipeline.domain.prazos import situacao_vencimento
+from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave
@@ -31,6 +31,12 @@ class RelatorioMensal:
     vencidas: int
     vencem_em_breve: int
     valor_total: float
+
+    @property
+    def em_risco(self) -> pd.DataFrame:
+        """Invoices not yet sent to SAT that are overdue or due within 3 business days, soonest first."""
+        df = self.processos
+        return df[df["em_risco"]].sort_values("data_vencimento")
 
     def markdown(self) -> str:
         taxa = "—" if self.taxa_sucesso_download is None else f"{self.taxa_sucesso_download:.0%}"
@@ -79,6 +85,8 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
     df = _processos(ctx, mes_ano)
     pendentes = df["status_processo"] != StatusProcesso.UPLOAD_REALIZADO.value
     df["situacao_vencimento"] = [situacao_vencimento(v, hoje).value for v in df["data_vencimento"]]
+    df["em_risco"] = pendentes & df["situacao_vencimento"].isin(
+        [SituacaoVencimento.VENCIDA.value, SituacaoVencimento.VENCE_EM_BREVE.value])
     por_operadora = pd.crosstab(df["operadora"], df["status_processo"], margins=True, margins_name="Total")
     if not df.empty:
         por_operadora["valor_total"] = df.groupby("operadora")["valor_fatura"].sum().reindex(por_operadora.index)
@@ -94,8 +102,8 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
         falhas_por_classe=falhas_por_classe,
         taxa_sucesso_download=None if execucoes.empty else float(
             (execucoes["status_execucao"] == StatusExecucao.CONCLUIDO.value).mean()),
-        vencidas=int(((df["situacao_vencimento"] == "VENCIDA") & pendentes).sum()),
-        vencem_em_breve=int(((df["situacao_vencimento"] == "VENCE_EM_BREVE") & pendentes).sum()),
+        vencidas=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCIDA.value)).sum()),
+        vencem_em_breve=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCE_EM_BREVE.value)).sum()),
         valor_total=float(df["valor_fatura"].sum()),
     )
 

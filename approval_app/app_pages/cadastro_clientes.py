@@ -1,0 +1,78 @@
+"""Cadastro de clientes (ADMINISTRADOR): search, edit (the portal password is write-only), activate, CSV import."""
+
+import pandas as pd
+import streamlit as st
+
+from approval_app import sessao
+from beg_pipeline.domain.perfis import Permissao
+from beg_pipeline.services import cadastros, consultas
+from beg_pipeline.services.importacao_clientes import importar_clientes
+
+NOVO = "novo"
+POR_PAGINA = 50
+
+ctx, ator = sessao.contexto(), sessao.exigir_ator()
+st.title("Clientes")
+if not ator.pode(Permissao.GERIR_CADASTROS):
+    st.error(f"O perfil {ator.perfil.value} não gerencia cadastros.")
+    st.stop()
+
+aba_clientes, aba_importar = st.tabs(["Clientes", "Importar planilha"])
+with aba_clientes:
+    col_texto, col_pagina = st.columns([4, 1])
+    texto = col_texto.text_input("Buscar", placeholder="Razão social, CNPJ ou número da conta")
+    numero = col_pagina.number_input("Página", min_value=1, step=1, key=f"clientes-pagina-{texto}")
+    pagina = consultas.buscar_clientes(ctx, ator, texto=texto, pagina=numero, por_pagina=POR_PAGINA)
+    st.caption(f"{pagina.total} cliente(s) · página {numero} de {pagina.paginas}")
+    st.dataframe(pd.DataFrame([{
+        "Razão social": l["razao_social"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"],
+        "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
+        "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
+        "Ativo": l["status_ativo"],
+    } for l in pagina.linhas]), hide_index=True, height=sessao.altura(len(pagina.linhas)))
+
+    linhas = {l["id"]: l for l in pagina.linhas}
+    escolha = st.selectbox("Editar", [NOVO, *linhas], format_func=lambda i: "+ Novo cliente" if i == NOVO else
+                           f"{linhas[i]['razao_social']} · {linhas[i]['operadora']} · {linhas[i]['filtro']}")
+    cliente = None if escolha == NOVO else consultas.obter_cliente(ctx, ator, escolha)
+    operadoras = [o.codigo for o in cadastros.listar_operadoras(ctx, ator)]
+    with st.form(f"cliente-{escolha}-{sessao.versao('cliente')}"):
+        a, b = st.columns(2)
+        razao_social = a.text_input("Razão social", cliente.razao_social if cliente else "")
+        cnpj = b.text_input("CNPJ", sessao.cnpj(cliente.cnpj) if cliente else "")
+        codigo = a.selectbox("Operadora", operadoras,
+                             index=operadoras.index(cliente.operadora.codigo) if cliente else 0)
+        filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "")
+        unidade = a.text_input("Unidade", cliente.unidade if cliente else "")
+        servico = b.text_input("Serviço", cliente.servico if cliente else "")
+        nome_sat = a.text_input("Nome no SAT", (cliente.nome_sat or "") if cliente else "")
+        dados_sat = b.text_input("Dados SAT", (cliente.dados_sat or "") if cliente else "")
+        login_portal = a.text_input("Login do portal", (cliente.login_portal or "") if cliente else "")
+        nova_senha = b.text_input("Senha do portal", type="password", autocomplete="new-password",
+                                  help="A senha cadastrada nunca é exibida; deixe em branco para mantê-la.")
+        cpf = a.text_input("CPF", (cliente.cpf or "") if cliente else "")
+        observacoes = st.text_area("Observações", (cliente.observacoes or "") if cliente else "")
+        if st.form_submit_button("Salvar cliente", type="primary"):
+            dados = cadastros.DadosCliente(
+                razao_social=razao_social, cnpj=cnpj, operadora=codigo or "", filtro=filtro, nome_sat=nome_sat or None,
+                servico=servico, unidade=unidade, dados_sat=dados_sat or None, login_portal=login_portal or None,
+                cpf=cpf or None, observacoes=observacoes or None)
+            sessao.executar(lambda: cadastros.salvar_cliente(ctx, ator, None if cliente is None else cliente.id, dados,
+                                                             nova_senha or None),
+                            f"Cliente {razao_social.strip()} salvo.", limpar="cliente")
+    if cliente is not None:
+        rotulo = "Desativar cliente" if cliente.status_ativo else "Ativar cliente"
+        if st.button(rotulo, key=f"status-{cliente.id}"):
+            sessao.executar(lambda: cadastros.alterar_status_cliente(ctx, ator, cliente.id, not cliente.status_ativo),
+                            f"Cliente {cliente.razao_social} {'desativado' if cliente.status_ativo else 'ativado'}.")
+
+with aba_importar:
+    st.caption("A planilha exportada pela BEG (CSV): cada linha é validada; as inválidas são relatadas e as boas "
+               "gravadas.")
+    arquivo = st.file_uploader("Planilha de clientes (CSV)", type=["csv"])
+    simular = st.checkbox("Apenas simular (não grava nada)", value=True)
+    if st.button("Importar", type="primary", disabled=arquivo is None):
+        relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
+        resumo = relatorio.resumo()
+        (st.warning if relatorio.rejeitados else st.success)(resumo.splitlines()[0])
+        st.code(resumo, language=None)

@@ -1,0 +1,197 @@
+"""Fila de aprovação: invoices waiting for a decision, their flags and PDF; approve, reject, approve in bulk."""
+
+import pandas as pd
+import streamlit as st
+
+from approval_app import sessao
+from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
+from beg_pipeline.domain.prazos import SituacaoVencimento
+from beg_pipeline.services import aprovacao, cadastros, consultas, processos
+from beg_pipeline.storage import ObjetoNaoEncontrado
+
+LOTE = "fila_lote"
+SITUACAO = {
+    SituacaoVencimento.VENCIDA: "● Vencida",
+    SituacaoVencimento.VENCE_EM_BREVE: "● Vence em breve",
+    SituacaoVencimento.NO_PRAZO: "● No prazo",
+    SituacaoVencimento.SEM_VENCIMENTO: "○ Sem vencimento",
+}
+COR = {SituacaoVencimento.VENCIDA: "#b42318", SituacaoVencimento.VENCE_EM_BREVE: "#b54708",
+       SituacaoVencimento.NO_PRAZO: "#067647", SituacaoVencimento.SEM_VENCIMENTO: "#667085"}
+FUNDO = {SituacaoVencimento.VENCIDA: "#fde2e1", SituacaoVencimento.VENCE_EM_BREVE: "#fff1d6"}
+TODOS = "Todos"
+
+ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+
+st.title("Fila de aprovação")
+col_mes, col_operadora, col_texto = st.columns([1, 1, 2])
+mes = col_mes.selectbox("Mês", [TODOS, *consultas.meses_com_processos(ctx)])
+operadora = col_operadora.selectbox("Operadora", [TODOS, *(o.codigo for o in cadastros.listar_operadoras(ctx, ator))])
+texto = col_texto.text_input("Cliente", placeholder="Razão social, CNPJ ou número da conta")
+fila = aprovacao.fila_de_aprovacao(ctx, ator, hoje=sessao.hoje(), mes_ano=None if mes == TODOS else mes,
+                                   operadora=None if operadora == TODOS else operadora, texto=texto)
+por_id = {item.processo_id: item for item in fila}
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Aguardando aprovação", len(fila))
+m2.metric("Vencidas", sum(i.situacao is SituacaoVencimento.VENCIDA for i in fila))
+m3.metric("Vencem em até 3 dias úteis", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
+m4.metric("Valor total", sessao.moeda(sum(i.valor or 0 for i in fila)))
+if ctx.settings.quatro_olhos:
+    st.caption("Regra dos quatro olhos ativa: quem enviou uma fatura manualmente não pode aprová-la.")
+if not fila:
+    st.info("Nenhuma fatura aguardando aprovação com esses filtros.")
+    st.stop()
+
+
+def _sinais(item: aprovacao.ItemFila) -> str:
+    sinais = []
+    if item.anomalia:
+        lado = "acima" if item.valor > item.anomalia["mediana"] else "abaixo"
+        sinais.append(f"valor {item.anomalia['desvio']} {lado} da mediana")
+    if item.pdf_duplicado:
+        sinais.append("PDF repetido")
+    if item.upload_manual:
+        sinais.append("upload manual" + (" (por você)" if item.enviado_por_mim else ""))
+    return " · ".join(sinais)
+
+
+def _estilo(linha: pd.Series) -> list[str]:
+    situacao = fila[linha.name].situacao
+    fundo = f"background-color: {FUNDO[situacao]};" if situacao in FUNDO else ""
+    return [fundo + (f"color: {COR[situacao]}; font-weight: 600" if coluna == "Situação" else "")
+            for coluna in linha.index]
+
+
+def _historico(item: aprovacao.ItemFila) -> list[float] | None:
+    return [*item.anomalia["historico"], float(item.valor)] if item.anomalia else None
+
+
+tabela = pd.DataFrame([{
+    "Situação": SITUACAO[i.situacao], "Cliente": i.cliente, "CNPJ": sessao.cnpj(i.cnpj), "Operadora": i.operadora,
+    "Mês": i.mes_ano, "Valor": sessao.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
+    "Sinais": _sinais(i),
+} for i in fila])
+st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
+evento = st.dataframe(
+    tabela.style.apply(_estilo, axis=1), hide_index=True, on_select="rerun", selection_mode="multi-row",
+    key=f"fila-{hash(tuple(por_id))}",
+    column_config={
+        "Situação": st.column_config.TextColumn(width=140),
+        "Cliente": st.column_config.TextColumn(width=300),
+        "CNPJ": st.column_config.TextColumn(width=150),
+        "Operadora": st.column_config.TextColumn(width=105),
+        "Mês": st.column_config.TextColumn(width=75),
+        "Valor": st.column_config.TextColumn(width=110, alignment="right"),
+        "Últimos valores": st.column_config.BarChartColumn(
+            width=120, y_min=0,
+            help="As últimas faturas do cliente e, na última barra, esta (quando o valor foge do padrão)"),
+        "Vencimento": st.column_config.DateColumn(width=100, format="DD/MM/YYYY"),
+        "Sinais": st.column_config.TextColumn(width=260),
+    },
+)
+selecionados = [fila[linha].processo_id for linha in evento.selection.rows]
+
+
+def _cancelar_lote() -> None:
+    st.session_state.pop(LOTE, None)
+
+
+@st.dialog("Aprovar faturas selecionadas", on_dismiss=_cancelar_lote)
+def _confirmar_lote(ids: list) -> None:
+    itens = [por_id[i] for i in ids]
+    st.write(f"Aprovar **{len(itens)}** fatura(s), no total de **{sessao.moeda(sum(i.valor or 0 for i in itens))}**?")
+    st.dataframe(pd.DataFrame({"Cliente": [i.cliente for i in itens], "Operadora": [i.operadora for i in itens],
+                               "Valor": [sessao.moeda(i.valor) for i in itens]}), hide_index=True)
+    confirmar, cancelar = st.columns(2)
+    if confirmar.button("Confirmar aprovação", type="primary", key="lote-confirmar"):
+        _cancelar_lote()
+        try:
+            resultado = aprovacao.aprovar_em_lote(ctx, sessao.exigir_ator(), ids)
+        except PermissaoNegada as exc:
+            st.error(str(exc))
+            return
+        sessao.avisar(f"{len(resultado.aprovados)} fatura(s) aprovada(s).")
+        for processo_id, motivo in resultado.recusados:
+            sessao.avisar(f"{por_id[processo_id].cliente}: {motivo}", "warning")
+        st.rerun()
+    if cancelar.button("Cancelar", key="lote-cancelar"):
+        _cancelar_lote()
+        st.rerun()
+
+
+if ator.pode(Permissao.APROVAR):
+    if st.button(f"Aprovar selecionadas ({len(selecionados)})", disabled=not selecionados, key="lote-abrir",
+                 icon=":material/done_all:"):
+        st.session_state[LOTE] = selecionados
+    if st.session_state.get(LOTE):
+        lote = [i for i in st.session_state[LOTE] if i in por_id]
+        if lote:
+            _confirmar_lote(lote)
+        else:
+            _cancelar_lote()
+
+st.divider()
+foco = selecionados[-1] if selecionados else fila[0].processo_id
+processo_id = st.selectbox(
+    "Fatura em análise", list(por_id), index=list(por_id).index(foco), key=f"analise-{foco}",
+    format_func=lambda i: f"{por_id[i].cliente} · {por_id[i].operadora} · {por_id[i].mes_ano} · "
+                          f"{sessao.moeda(por_id[i].valor)} · vence {sessao.data(por_id[i].vencimento)}")
+item = por_id[processo_id]
+col_pdf, col_decisao = st.columns([3, 2], gap="large")
+
+with col_pdf:
+    try:
+        pdf = aprovacao.pdf_da_fatura(ctx, ator, store, processo_id)
+    except ObjetoNaoEncontrado:
+        pdf = None
+    if pdf:
+        st.pdf(pdf, height=720, key=f"pdf-{processo_id}")
+        st.download_button("Baixar PDF", pdf, file_name=f"fatura-{item.operadora}-{item.mes_ano.replace('/', '-')}"
+                           f"-{item.cnpj}.pdf", mime="application/pdf", on_click="ignore", icon=":material/download:")
+    else:
+        st.error("O PDF desta fatura não foi encontrado no armazenamento.")
+
+with col_decisao:
+    st.subheader(item.cliente)
+    st.caption(f"CNPJ {sessao.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
+    valor, vencimento = st.columns(2)
+    valor.metric("Valor", sessao.moeda(item.valor))
+    vencimento.metric("Vencimento", sessao.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",
+                      delta_arrow="off")
+    if item.situacao is SituacaoVencimento.VENCIDA:
+        st.error("Fatura vencida.")
+    elif item.situacao is SituacaoVencimento.VENCE_EM_BREVE:
+        st.warning("Vence em até 3 dias úteis.")
+    if item.pdf_duplicado:
+        st.warning("O mesmo PDF (mesmo SHA-256) está em outro processo.")
+    if item.upload_manual:
+        st.info("Fatura enviada manualmente" + (" por você." if item.enviado_por_mim else "."))
+    if item.anomalia:
+        st.warning(f"Valor {item.anomalia['desvio']} distante da mediana das últimas faturas "
+                   f"({sessao.moeda(item.anomalia['mediana'])}).")
+        historico = item.anomalia["historico"]
+        st.bar_chart(pd.DataFrame({
+            "Fatura": [f"{n}ª anterior" for n in range(len(historico), 0, -1)] + ["Esta fatura"],
+            "Valor (R$)": [*historico, float(item.valor)],
+            "Cor": ["#98a2b3"] * len(historico) + ["#d92d20"],
+        }), x="Fatura", y="Valor (R$)", color="Cor", horizontal=True, sort=False, height=230)
+
+    if ator.pode(Permissao.APROVAR):
+        bloqueada = ctx.settings.quatro_olhos and item.enviado_por_mim
+        if bloqueada:
+            st.warning("Regra dos quatro olhos: você enviou esta fatura manualmente; outro aprovador precisa "
+                       "aprová-la.")
+        if st.button("Aprovar", type="primary", key=f"aprovar-{processo_id}", disabled=bloqueada,
+                     icon=":material/check:"):
+            sessao.executar(lambda: processos.aprovar(ctx, ator, processo_id),
+                            f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
+    if ator.pode(Permissao.REJEITAR):
+        with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
+            motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")
+            if st.form_submit_button("Rejeitar", icon=":material/close:"):
+                sessao.executar(lambda: processos.rejeitar(ctx, ator, processo_id, motivo),
+                                f"Fatura de {item.cliente} ({item.mes_ano}) rejeitada: o processo voltou a "
+                                "aguardar download.")
+    if not ator.pode(Permissao.APROVAR) and not ator.pode(Permissao.REJEITAR):
+        st.info(f"O perfil {ator.perfil.value} acompanha a fila, mas não aprova nem rejeita faturas.")

@@ -1,0 +1,46 @@
+"""Processos: a searchable, paginated list (paged in the database); a row opens the process detail."""
+
+import pandas as pd
+import streamlit as st
+
+from approval_app import sessao
+from beg_pipeline.services import cadastros, consultas
+
+TODOS = "Todos"
+POR_PAGINA = 50
+
+ctx, ator = sessao.contexto(), sessao.exigir_ator()
+st.title("Processos")
+col_texto, col_mes, col_status, col_operadora = st.columns([2, 1, 1, 1])
+texto = col_texto.text_input("Buscar", placeholder="Razão social, CNPJ ou número da conta")
+mes = col_mes.selectbox("Mês", [TODOS, *consultas.meses_com_processos(ctx)])
+status = col_status.selectbox("Situação", [TODOS, *sessao.STATUS], format_func=lambda s: sessao.STATUS.get(s, s))
+operadora = col_operadora.selectbox("Operadora", [TODOS, *(o.codigo for o in cadastros.listar_operadoras(ctx, ator))])
+filtros = dict(texto=texto, mes_ano=None if mes == TODOS else mes, status=None if status == TODOS else status,
+               operadora=None if operadora == TODOS else operadora)
+
+chave_filtros = hash(tuple(filtros.values()))
+numero = st.session_state.get(f"pagina-{chave_filtros}", 1)
+pagina = consultas.buscar_processos(ctx, ator, **filtros, pagina=numero, por_pagina=POR_PAGINA)
+if not pagina.total:
+    st.info("Nenhum processo encontrado.")
+    st.stop()
+
+tabela = pd.DataFrame([{
+    "Cliente": l["cliente"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
+    "Situação": sessao.status(l["status_processo"]), "Valor": sessao.moeda(l["valor_fatura"]),
+    "Vencimento": sessao.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
+    "Última falha": l["classe_ultima_falha"] or "",
+} for l in pagina.linhas])
+st.caption("Clique numa linha para abrir o processo.")
+evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
+                      key=f"processos-{chave_filtros}-{numero}", height=sessao.altura(len(tabela)),
+                      column_config={"Cliente": st.column_config.TextColumn(width=300),
+                                     "Situação": st.column_config.TextColumn(width=180),
+                                     "Valor": st.column_config.TextColumn(width=110, alignment="right")})
+col_pagina, col_total = st.columns([1, 4], vertical_alignment="bottom")
+col_pagina.number_input("Página", min_value=1, max_value=pagina.paginas, step=1, key=f"pagina-{chave_filtros}")
+col_total.caption(f"{pagina.total} processo(s) · página {pagina.pagina} de {pagina.paginas}")
+if evento.selection.rows:
+    escolhido = pagina.linhas[evento.selection.rows[0]]["id"]
+    st.switch_page("app_pages/processo_detalhe.py", query_params={"id": str(escolhido)})

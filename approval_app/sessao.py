@@ -13,7 +13,7 @@ import streamlit as st
 from pydantic import SecretStr
 
 from beg_pipeline.domain.documentos import formatar_cnpj
-from beg_pipeline.domain.perfis import Ator, PermissaoNegada
+from beg_pipeline.domain.perfis import Ator, Permissao, PermissaoNegada
 from beg_pipeline.domain.processo import TransicaoInvalida
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado
 from beg_pipeline.services import autenticacao
@@ -95,6 +95,15 @@ def ator() -> Ator | None:
 def exigir_ator() -> Ator:
     atual = ator()
     if atual is None:
+        st.stop()
+    return atual
+
+
+def exigir_permissao(permissao: Permissao) -> Ator:
+    """The logged-in user if the profile allows ``permissao``; otherwise say so and stop the page."""
+    atual = exigir_ator()
+    if not atual.pode(permissao):
+        st.error(f"O perfil {atual.perfil.value} não permite {permissao.value.lower().replace('_', ' ')}.")
         st.stop()
     return atual
 

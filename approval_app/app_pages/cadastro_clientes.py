@@ -11,11 +11,9 @@ from beg_pipeline.services.importacao_clientes import importar_clientes
 NOVO = "novo"
 POR_PAGINA = 50
 
-ctx, ator = sessao.contexto(), sessao.exigir_ator()
+ctx = sessao.contexto()
 st.title("Clientes")
-if not ator.pode(Permissao.GERIR_CADASTROS):
-    st.error(f"O perfil {ator.perfil.value} não gerencia cadastros.")
-    st.stop()
+ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 aba_clientes, aba_importar = st.tabs(["Clientes", "Importar planilha"])
 with aba_clientes:

@@ -7,11 +7,9 @@ from approval_app import sessao
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros
 
-ctx, ator = sessao.contexto(), sessao.exigir_ator()
+ctx = sessao.contexto()
 st.title("Operadoras")
-if not ator.pode(Permissao.GERIR_CADASTROS):
-    st.error(f"O perfil {ator.perfil.value} não gerencia cadastros.")
-    st.stop()
+ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 operadoras = {o.id: o for o in cadastros.listar_operadoras(ctx, ator)}
 st.dataframe(pd.DataFrame([{

@@ -9,11 +9,9 @@ from beg_pipeline.services import cadastros
 
 PERFIS = [p.value for p in PERFIS_DE_PESSOAS]
 
-ctx, ator = sessao.contexto(), sessao.exigir_ator()
+ctx = sessao.contexto()
 st.title("Usuários")
-if not ator.pode(Permissao.GERIR_CADASTROS):
-    st.error(f"O perfil {ator.perfil.value} não gerencia cadastros.")
-    st.stop()
+ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 usuarios = {u.id: u for u in cadastros.listar_usuarios(ctx, ator)}
 st.dataframe(pd.DataFrame([{"Nome": u.nome_completo, "E-mail": u.email, "Perfil": u.perfil.value,

@@ -16,6 +16,8 @@ from beg_pipeline.db import migracoes
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.settings import Settings
 
+pytest_plugins = ["tests.pipeline_fixtures", "tests.app_fixtures"]
+
 POSTGRES_URL = os.environ.get("BEG_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

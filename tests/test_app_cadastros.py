@@ -10,10 +10,9 @@ from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
 from beg_pipeline.services import cadastros
 from beg_pipeline.services.demo import csv_demo
 from tests.builders import ADMIN, mes_com_processos, pessoa
-from tests.test_app_sessao import (  # noqa: F401  (fixtures)
+from tests.app_fixtures import (
     SENHA,
     abrir,
-    app_env,
     botao,
     campo,
     entrar,

@@ -7,8 +7,7 @@ import pytest
 from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
 from beg_pipeline.services import aprovacao, auditoria, processos
 from beg_pipeline.services.contexto import RegraViolada
-from tests.test_app_sessao import (  # noqa: F401  (fixtures)
-    app_env,
+from tests.app_fixtures import (
     botao,
     campo,
     entrar,
@@ -16,7 +15,6 @@ from tests.test_app_sessao import (  # noqa: F401  (fixtures)
     ir,
     mensagens,
     rotulos,
-    store,
     textos,
 )
 

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from beg_pipeline.db.models import Auditoria
 from beg_pipeline.domain.perfis import Perfil
 from tests.builders import pessoa
-from tests.test_app_sessao import (  # noqa: F401  (fixtures)
+from tests.app_fixtures import (
     SENHA,
     abrir,
-    app_env,
     botao,
     campo,
     entrar,

@@ -33,7 +33,7 @@ from beg_pipeline.services.demo import carregar_demo
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import ADMIN
-from tests.test_app_sessao import APP, baixar_fatura, historico, hoje, pdf_de
+from tests.app_fixtures import APP, baixar_fatura, historico, hoje, pdf_de
 
 RAIZ = APP.parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import notificacoes
 from tests.builders import mes_com_processos, pessoa
-from tests.test_app_sessao import app_env, botao, entrar, ir, mensagens, rotulos, textos  # noqa: F401
+from tests.app_fixtures import botao, entrar, ir, mensagens, rotulos, textos
 
 
 def test_notifications_are_read_per_user(ctx, app_env):

@@ -12,8 +12,7 @@ from beg_pipeline.services import auditoria, processos
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.builders import ADMIN, mes_com_processos, pessoa
-from tests.test_app_sessao import (  # noqa: F401  (fixtures)
-    app_env,
+from tests.app_fixtures import (
     baixar_fatura,
     botao,
     campo,
@@ -21,7 +20,6 @@ from tests.test_app_sessao import (  # noqa: F401  (fixtures)
     ir,
     mensagens,
     rotulos,
-    store,
     textos,
 )
 

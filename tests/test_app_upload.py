@@ -14,7 +14,7 @@ from beg_pipeline.db.models import Execucao
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import auditoria, processos
 from tests.builders import mes_com_processos, pessoa
-from tests.test_app_sessao import app_env, botao, campo, entrar, ir, mensagens, pdf_de, store  # noqa: F401
+from tests.app_fixtures import botao, campo, entrar, ir, mensagens, pdf_de
 from tests.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, _fatura_alterada
 
 RUINS = {

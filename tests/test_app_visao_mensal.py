@@ -6,7 +6,7 @@ from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecuc
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.services import processos, relatorios
 from tests.builders import MES, mes_com_processos
-from tests.test_app_sessao import app_env, campo, entrar, fila_de_exemplo, hoje, ir, store, textos  # noqa: F401
+from tests.app_fixtures import campo, entrar, fila_de_exemplo, hoje, ir, textos
 
 
 def test_month_summary_chart_risks_and_report_files(ctx, store):

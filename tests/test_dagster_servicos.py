@@ -18,7 +18,7 @@ from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.db.models import Processo
 from tests.builders import mes_com_processos
 from tests.dagster_servicos import RAIZ, dagster_no_ar, preparar_home
-from tests.pipeline_fixtures import pipeline_env, recursos_para, simulador  # noqa: F401
+from tests.pipeline_fixtures import recursos_para, simulador
 
 POSTGRES_URL = os.environ.get("BEG_TEST_POSTGRES_URL")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import dagster as dg
-import pytest
 from sqlalchemy import func, select
 
 from beg_pipeline.assets.envios_sat import envios_sat
@@ -15,11 +14,10 @@ from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
 from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
-from beg_pipeline.rpa.simulador import SimuladorConfig
 from beg_pipeline.services import processos
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 NOVEMBRO = "2026-11-01"
 

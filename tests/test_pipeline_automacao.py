@@ -13,7 +13,6 @@ from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
 from beg_pipeline.services import processos
 from beg_pipeline.services.notificacoes import todas
 from tests.builders import baixar, mes_com_processos, pessoa
-from tests.pipeline_fixtures import pipeline_env  # noqa: F401
 
 SP = ZoneInfo("America/Sao_Paulo")
 

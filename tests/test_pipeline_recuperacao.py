@@ -20,7 +20,7 @@ from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import processos
 from tests.builders import mes_com_processos, pessoa
 from tests.dagster_servicos import RAIZ, preparar_home
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 N = 6
 LENTO = RAPIDO.model_copy(update={"latencia_s": 2.0, "jitter_s": 0.2, "capacidade": N})

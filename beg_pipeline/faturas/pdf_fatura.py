@@ -81,8 +81,10 @@ def gerar_pdf_fatura(dados: DadosFatura) -> bytes:
     codigo_barras = codigo_barras_da_fatura(dados)
     total = formatar_moeda(dados.valor)
     vencimento = dados.vencimento.strftime("%d/%m/%Y")
+    emissao = dados.vencimento - dt.timedelta(days=10)
 
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(dt.datetime.combine(emissao, dt.time(12), tzinfo=dt.UTC))  # same data, same bytes
     pdf.set_title(latin1(f"Fatura {dados.operadora} {dados.mes_ano}"))
     pdf.set_author(latin1(dados.operadora))
     pdf.set_auto_page_break(False)
@@ -106,7 +108,7 @@ def gerar_pdf_fatura(dados: DadosFatura) -> bytes:
         f"CNPJ: {formatar_cnpj(dados.cnpj)}",
         f"Conta / contrato: {dados.filtro}",
         f"Referência {dados.mes_ano}",
-        f"Emissão {(dados.vencimento - dt.timedelta(days=10)).strftime('%d/%m/%Y')}",
+        f"Emissão {emissao.strftime('%d/%m/%Y')}",
     ):
         _linha(pdf, 6, texto)
     pdf.ln(4)

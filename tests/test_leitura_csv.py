@@ -293,3 +293,12 @@ def test_linhas_de_texto_arbitrario(linhas, separador, codificacao):
     assert all(isinstance(e, ErroLinha) and e.motivo for e in r.erros)
     vistos = [l.linha for l in r.linhas] + [e.linha for e in r.erros] + r.duplicadas
     assert len(vistos) == len(set(vistos))
+
+
+def test_size_limits_match_the_database_columns():
+    from beg_pipeline.db.models import Cliente, Operadora
+    from beg_pipeline.importacao.leitura_csv import TAMANHO_MAXIMO
+
+    colunas = {**{c.name: c for c in Cliente.__table__.columns}, "url_portal": Cliente.__table__.c.site_emissao,
+               "operadora": Operadora.__table__.c.codigo}
+    assert {campo: colunas[campo].type.length for campo in TAMANHO_MAXIMO} == TAMANHO_MAXIMO

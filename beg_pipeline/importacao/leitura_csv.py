@@ -141,7 +141,7 @@ def ler_csv_clientes(conteudo: bytes) -> ResultadoLeitura:
             continue
         valores = {campo: celulas[i] if i < len(celulas) else "" for campo, i in indices.items()}
         senha = valores.get("senha_portal", "")
-        motivos = _celulas_excedentes(celulas, len(cabecalho))
+        motivos = _celulas_excedentes(celulas, len(cabecalho)) + _celulas_que_nao_cabem(valores)
         cliente = _montar_cliente(numero, valores, motivos)
         if cliente is not None:
             anterior = por_chave.get(cliente.chave_natural())
@@ -259,6 +259,23 @@ def _celulas_excedentes(celulas: list[str], tamanho_cabecalho: int) -> list[str]
             "ou remova o separador"
         ]
     return []
+
+
+# Longest value each field may hold (the database column); fields not listed are free text.
+TAMANHO_MAXIMO = {"razao_social": 300, "nome_sat": 300, "filtro": 200, "servico": 100, "unidade": 200,
+                  "categoria": 200, "url_portal": 500, "login_portal": 200, "operadora": 30}
+
+
+def _celulas_que_nao_cabem(valores: dict[str, str]) -> list[str]:
+    """Cells the database cannot store: a NUL character anywhere, or text longer than its column."""
+    motivos = []
+    for campo, valor in valores.items():
+        if "\x00" in valor:
+            motivos.append(f"coluna {_NOME_COLUNA[campo]} contém um caractere nulo (NUL); apague-o na planilha")
+        elif campo in TAMANHO_MAXIMO and len(valor) > TAMANHO_MAXIMO[campo]:
+            motivos.append(f"coluna {_NOME_COLUNA[campo]} tem {len(valor)} caracteres; o máximo é "
+                           f"{TAMANHO_MAXIMO[campo]}: abrevie o texto")
+    return motivos
 
 
 def _montar_cliente(numero: int, valores: dict[str, str], motivos: list[str]) -> LinhaCliente | None:

@@ -362,6 +362,10 @@ class RpaIndisponivel(RpaErro):
     """Connection errors, timeouts, 5xx or 429 after every retry."""
 
 
+class EnvioIncerto(RpaErro):
+    """A submit may have created a job, and ``GET /jobs`` could not say: resubmitting could duplicate it."""
+
+
 class RpaNaoAutorizado(RpaErro):
     """401: the bearer token was refused."""
 
@@ -392,10 +396,6 @@ class RpaErroHttp(RpaErro):
     def __init__(self, mensagem: str, status_code: int):
         super().__init__(mensagem)
         self.status_code = status_code
-
-
-class _EnvioIncerto(Exception):
-    """A submit may have reached the server: check ``GET /jobs`` before sending it again."""
 
 
 # --------------------------------------------------------------------------- client
@@ -533,6 +533,14 @@ class RpaClient:
         alvo = url or f"{self.base_url}{caminho}"
         rotulo = f"{metodo} {caminho}"
         motivo = ""
+
+        def resolver_incerto() -> Any:
+            try:
+                return envio_incerto()
+            except RpaErro as exc:
+                raise EnvioIncerto(f"{rotulo}: o envio pode ter criado um job e a consulta GET /jobs falhou "
+                                   f"({exc}); não reenviado para não duplicar") from None
+
         for tentativa in range(self.max_retries + 1):
             espera: float | None = None
             try:
@@ -540,7 +548,7 @@ class RpaClient:
             except requests.RequestException as exc:
                 motivo = type(exc).__name__
                 if envio_incerto is not None and not _nao_enviado(exc):
-                    achado = envio_incerto()
+                    achado = resolver_incerto()
                     if achado is not None:
                         return achado
             else:
@@ -553,7 +561,7 @@ class RpaClient:
                     except ValueError:
                         motivo = f"JSON malformado (HTTP {codigo})"
                         if envio_incerto is not None:
-                            achado = envio_incerto()
+                            achado = resolver_incerto()
                             if achado is not None:
                                 return achado
                 elif codigo == 401:
@@ -566,7 +574,7 @@ class RpaClient:
                 elif codigo >= 500:
                     motivo = f"HTTP {codigo}"
                     if envio_incerto is not None:
-                        achado = envio_incerto()
+                        achado = resolver_incerto()
                         if achado is not None:
                             return achado
                 else:
@@ -604,23 +612,27 @@ class RpaClient:
     def health(self) -> Health:
         return self._validar(Health, self._chamar("GET", "/health"), "GET /health")
 
-    def submeter_download(self, operadora: str, pedido: PedidoDownload) -> JobAceito:
-        """``POST /executar/{OPERADORA}``; never creates a second job for the same ``processo_id``."""
+    def submeter_download(self, operadora: str, pedido: PedidoDownload,
+                          ignorar: frozenset[str] = frozenset()) -> JobAceito:
+        """``POST /executar/{OPERADORA}``; never creates a second job for the same ``processo_id``.
+
+        ``ignorar``: job ids already owned by other attempts of the process, never adopted after an uncertain submit.
+        """
         self.registrar_segredo(pedido.senha.get_secret_value())
-        return self._submeter(f"/executar/{quote(operadora.strip().upper(), safe='')}", pedido)
+        return self._submeter(f"/executar/{quote(operadora.strip().upper(), safe='')}", pedido, ignorar)
 
-    def submeter_sat(self, pedido: PedidoSat) -> JobAceito:
-        """``POST /executar/sat``."""
-        return self._submeter("/executar/sat", pedido)
+    def submeter_sat(self, pedido: PedidoSat, ignorar: frozenset[str] = frozenset()) -> JobAceito:
+        """``POST /executar/sat`` (``ignorar`` as for downloads: e.g. the process's download jobs)."""
+        return self._submeter("/executar/sat", pedido, ignorar)
 
-    def _submeter(self, caminho: str, pedido: Pedido) -> JobAceito:
+    def _submeter(self, caminho: str, pedido: Pedido, ignorar: frozenset[str]) -> JobAceito:
         inicio = dt.datetime.now(dt.UTC)
         log.info("POST %s %s", caminho, json.dumps(pedido.payload(redigido=True), ensure_ascii=False))
 
         def procurar() -> JobAceito | None:
             if not pedido.processo_id:
                 return None
-            achado = self.encontrar_job(pedido.processo_id, desde=inicio)
+            achado = self.encontrar_job(pedido.processo_id, desde=inicio, ignorar=ignorar)
             if achado is None:
                 log.warning("POST %s: envio incerto e nenhum job do processo %s; reenviando", caminho, pedido.processo_id)
                 return None
@@ -671,12 +683,13 @@ class RpaClient:
             return False
         return True
 
-    def encontrar_job(self, processo_id: str, desde: dt.datetime | None = None) -> ResumoJob | None:
+    def encontrar_job(self, processo_id: str, desde: dt.datetime | None = None,
+                      ignorar: frozenset[str] = frozenset()) -> ResumoJob | None:
         """The newest job of ``processo_id`` in ``GET /jobs`` (created after ``desde`` minus a clock
         allowance, when given); for crash recovery and uncertain submits."""
         limite = desde - self.folga_relogio if desde else None
         for job in self.jobs(self.limite_busca_jobs):
-            if job.processo_id != processo_id:
+            if job.processo_id != processo_id or job.job_id in ignorar:
                 continue
             criado = parse_instante(job.created_at)
             if limite is None or criado is None or criado >= limite:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from beg_pipeline.rpa.contrato import (
     ClasseFalha,
+    EnvioIncerto,
     JobAceito,
     JobNaoEncontrado,
     LogLinha,
@@ -53,6 +54,7 @@ class ItemLote:
     operadora: str
     pedido: PedidoDownload | PedidoSat
     job_id: str | None = None
+    ignorar_jobs: frozenset[str] = frozenset()  # jobs of other attempts: never adopted for this one
 
     def __post_init__(self) -> None:
         if self.pedido.processo_id != self.chave:
@@ -77,6 +79,7 @@ class Desfecho:
     classe: ClasseFalha | None = None
     mensagem: str | None = None
     duracao_s: float = 0.0
+    incerto: bool = False  # the job may exist or still run: keep the attempt open, never resubmit it blindly
 
 
 class CallbacksLote:
@@ -152,12 +155,13 @@ class _Lote:
                 f"[{desfecho.classe}] {desfecho.mensagem}" if desfecho.mensagem else "")
         self._callback("concluido", item, desfecho)
 
-    def _falhar(self, a: _Acompanhamento, mensagem: str, classe: ClasseFalha = ClasseFalha.TRANSITORIA) -> None:
+    def _falhar(self, a: _Acompanhamento, mensagem: str, classe: ClasseFalha = ClasseFalha.TRANSITORIA,
+                incerto: bool = False) -> None:
         if a in self.ativos:
             self.ativos.remove(a)
         desfecho = Desfecho(
             TipoDesfecho.FAILED, a.item.job_id, classe=classe, mensagem=self.client.redigir(mensagem),
-            duracao_s=self.relogio() - a.criado,
+            duracao_s=self.relogio() - a.criado, incerto=incerto,
         )
         self._concluir(a.item, desfecho)
 
@@ -194,8 +198,8 @@ class _Lote:
 
     def _submeter(self, item: ItemLote) -> JobAceito:
         if isinstance(item.pedido, PedidoSat):
-            return self.client.submeter_sat(item.pedido)
-        return self.client.submeter_download(item.operadora, item.pedido)
+            return self.client.submeter_sat(item.pedido, item.ignorar_jobs)
+        return self.client.submeter_download(item.operadora, item.pedido, item.ignorar_jobs)
 
     def _buscar_pdf(self, resultado: ResultadoDownload) -> bytes:
         return ler_arquivo_fatura(resultado.arquivo_fatura, self.object_store, self.client, self.bucket)
@@ -223,7 +227,7 @@ class _Lote:
                 self._erro_global(exc)
             elif isinstance(exc, RpaErro):
                 self.houve_resposta = True
-            self._falhar(a, f"submissão falhou: {exc}")
+            self._falhar(a, f"submissão falhou: {exc}", incerto=isinstance(exc, EnvioIncerto))
             return
         self.houve_resposta = True
         aceito: JobAceito = futuro.result()
@@ -245,7 +249,7 @@ class _Lote:
                 if isinstance(exc, RpaIndisponivel):
                     self._erro_global(exc)
                 log.warning("processo %s: status indisponível nesta rodada: %s", a.item.chave, exc)
-                self._verificar_prazo(a)
+                self._verificar_prazo(a, pool)
                 continue
             except RpaErro as exc:
                 if isinstance(exc, RpaNaoAutorizado):
@@ -259,7 +263,7 @@ class _Lote:
             elif estado.falhou:
                 self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
             else:
-                self._verificar_prazo(a)
+                self._verificar_prazo(a, pool)
 
     def _repassar_logs(self, a: _Acompanhamento, estado: StatusJob) -> None:
         linhas = estado.logs
@@ -298,7 +302,9 @@ class _Lote:
         a.fase = _Fase.BUSCANDO
         a.futuro = pool.submit(self._buscar_pdf, a.resultado)
 
-    def _verificar_prazo(self, a: _Acompanhamento) -> None:
+    def _verificar_prazo(self, a: _Acompanhamento, pool: ThreadPoolExecutor) -> None:
+        """Past the job timeout: cancel; if the job had already finished (or cannot be cancelled), ask its status
+        once more, so a job that completed during a status outage is concluded, not repeated."""
         decorrido = self.relogio() - a.inicio
         if decorrido <= self.job_timeout_s:
             return
@@ -307,9 +313,22 @@ class _Lote:
         except RpaErro as exc:
             cancelado = False
             log.warning("processo %s: não foi possível cancelar o job %s: %s", a.item.chave, a.item.job_id, exc)
+        if not cancelado:
+            try:
+                estado = self.client.status(a.item.job_id)
+            except RpaErro:
+                estado = None
+            if estado is not None and estado.concluido:
+                self._ao_concluir(a, estado, pool)
+                return
+            if estado is not None and estado.falhou:
+                self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
+                return
         self.ativos.remove(a)
-        mensagem = f"sem conclusão em {self.job_timeout_s:.0f} s" + ("; job cancelado" if cancelado else "")
-        self._concluir(a.item, Desfecho(TipoDesfecho.TIMEOUT, a.item.job_id, mensagem=mensagem, duracao_s=self.relogio() - a.criado))
+        mensagem = f"sem conclusão em {self.job_timeout_s:.0f} s" + (
+            "; job cancelado" if cancelado else "; o job não pôde ser cancelado e pode ainda terminar")
+        self._concluir(a.item, Desfecho(TipoDesfecho.TIMEOUT, a.item.job_id, mensagem=mensagem,
+                                        duracao_s=self.relogio() - a.criado, incerto=not cancelado))
 
     def desistir(self) -> None:
         """The API never answered: end what is queued or followed without wasting more calls."""
@@ -318,7 +337,7 @@ class _Lote:
             item = self.fila.popleft()
             self._falhar(_Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio()), motivo)
         for a in [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]:
-            self._falhar(a, motivo)
+            self._falhar(a, motivo, incerto=True)  # the job exists and may still finish: follow it later
 
 
 def parametros_lote(settings: "Settings") -> dict[str, Any]:

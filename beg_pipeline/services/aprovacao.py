@@ -117,7 +117,8 @@ def enviar_fatura_manual(ctx: Contexto, ator: Ator, store: ObjectStore, processo
     particao = calendario.particao_de_mes_ano(linha.mes_ano)
     chave = chave_fatura(particao, linha.codigo, str(processo_id), validado.sha256)
     store.put(chave, conteudo, "application/pdf")
-    fatura = processos.FaturaArmazenada(chave=chave, sha256=validado.sha256, nome_arquivo=(nome_original or "")[:255],
+    nome = "".join(c for c in (nome_original or "") if c.isprintable())[:255]
+    fatura = processos.FaturaArmazenada(chave=chave, sha256=validado.sha256, nome_arquivo=nome,
                                         valor=leitura.valor, vencimento=leitura.vencimento)
     processos.registrar_upload_manual(ctx, ator, processo_id, fatura)
     return fatura

@@ -268,6 +268,7 @@ def concluir_download(ctx: Contexto, execucao_id, fatura: FaturaArmazenada, resu
         if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado, url_arquivo_s3=fatura.chave):
             raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
         _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, execucao.processo_id, classe_ultima_falha=None,
+                   upload_manual=False, data_upload_manual=None, upload_manual_por_usuario_id=None,
                    **_campos_fatura(fatura))
         auditoria.registrar(s, SISTEMA, "DOWNLOAD_CONCLUIDO", "processos", execucao.processo_id,
                             processo_id=execucao.processo_id, sha256_pdf=fatura.sha256)

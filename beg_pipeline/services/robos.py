@@ -24,7 +24,7 @@ from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.faturas.leitura import ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
-from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, RpaClient, parse_instante
+from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, RpaClient, RpaErro, parse_instante
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
 from beg_pipeline.seguranca import SegredoIlegivel
 from beg_pipeline.services import notificacoes, processos
@@ -45,6 +45,9 @@ class Trabalho:
     execucao_id: uuid.UUID | None = None
     job_id: str | None = None
     adotado: bool = False
+    conhecidos: set[str] = field(default_factory=set)  # job ids of the process's other attempts
+    incerto: bool = False  # the last submit may have created a job nobody knows the id of
+    inicio_tentativa: dt.datetime | None = None
 
 
 @dataclass
@@ -76,12 +79,13 @@ class _Registro(CallbacksLote):
         trabalho = self.trabalhos[item.chave]
         execucao = processos.abrir_execucao(self.ctx, SISTEMA, trabalho.processo_id, self.tipo,
                                             parametros=item.pedido.payload(redigido=True), classe_rpa=item.operadora)
-        trabalho.execucao_id = execucao.id
+        trabalho.execucao_id, trabalho.inicio_tentativa = execucao.id, execucao.data_inicio
         self.resumo.submissoes += 1
 
     def submetido(self, item: ItemLote, job_id: str) -> None:
         trabalho = self.trabalhos[item.chave]
         trabalho.job_id = job_id
+        trabalho.conhecidos.add(job_id)
         processos.registrar_job(self.ctx, trabalho.execucao_id, job_id)
 
     def ao_log(self, item: ItemLote, linhas) -> None:
@@ -109,6 +113,10 @@ class _Registro(CallbacksLote):
         if desfecho.tipo is TipoDesfecho.COMPLETED:
             self.ao_concluir(trabalho, desfecho)
             return "CONCLUIDO"
+        if desfecho.incerto:
+            self.log(f"{trabalho.cliente}: resultado incerto ({desfecho.mensagem}); a tentativa fica em andamento "
+                     "para a próxima execução adotar o job, sem reenviar")
+            return f"INCERTO: {desfecho.mensagem}"
         self._falhar(trabalho, desfecho)
         return f"{desfecho.tipo.value}: {desfecho.mensagem}"
 
@@ -129,6 +137,9 @@ class _Registro(CallbacksLote):
 
 
 def _repetir(desfecho: Desfecho) -> bool:
+    """Whether the next round takes the process again (an uncertain attempt is followed or looked up, not resent)."""
+    if desfecho.incerto:
+        return True
     return desfecho.tipo is TipoDesfecho.TIMEOUT or (
         desfecho.tipo is TipoDesfecho.FAILED and (desfecho.classe or ClasseFalha.TRANSITORIA) == ClasseFalha.TRANSITORIA)
 
@@ -136,7 +147,11 @@ def _repetir(desfecho: Desfecho) -> bool:
 def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
               ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, store: ObjectStore | None,
               dormir: Callable[[float], None]) -> None:
-    """Rounds of one batch each: transient failures are retried with backoff, up to BEG_MAX_TENTATIVAS per run."""
+    """Rounds of one batch each: transient failures are retried with backoff, up to BEG_MAX_TENTATIVAS per run.
+
+    An uncertain attempt (the job may exist) keeps its execution open: the next round follows its job, or looks it
+    up first when its id is unknown, and resubmits only once the API says no such job exists.
+    """
     settings = ctx.settings
     fila = trabalhos
     for rodada in range(settings.max_tentativas):
@@ -146,19 +161,50 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
             espera = min(settings.rpa_retry_backoff_s * 2 ** (rodada - 1), 3600)
             log(f"{len(fila)} processos com falha transitória: nova tentativa em {espera:.0f} s")
             dormir(espera)
-        por_chave = {str(t.processo_id): t for t in fila}
+        adiados = [t for t in fila if t.incerto and t.job_id is None and not _resolver_incerto(ctx, client, t, log)]
+        por_chave = {str(t.processo_id): t for t in fila if t not in adiados}
         registro = _Registro(ctx, tipo, por_chave, ao_concluir, log, resumo)
-        itens = [ItemLote(chave=k, operadora=t.operadora, pedido=t.pedido, job_id=t.job_id) for k, t in por_chave.items()]
+        itens = [ItemLote(chave=k, operadora=t.operadora, pedido=t.pedido, job_id=t.job_id,
+                          ignorar_jobs=frozenset(t.conhecidos - {t.job_id})) for k, t in por_chave.items()]
         try:
             executar_lote(client, itens, **parametros_lote(settings), callbacks=registro, object_store=store,
                           dormir=dormir)
         finally:
             _contar(resumo, por_chave, registro.desfechos)
-        fila = [t for k, t in por_chave.items() if k in registro.desfechos and _repetir(registro.desfechos[k][0])]
+        fila = adiados + [t for k, t in por_chave.items()
+                          if k in registro.desfechos and _repetir(registro.desfechos[k][0])]
         for t in fila:
-            t.execucao_id, t.job_id, t.adotado = None, None, False
+            desfecho = registro.desfechos.get(str(t.processo_id))
+            if desfecho is not None:
+                t.incerto = desfecho[0].incerto
+                if not t.incerto:
+                    t.execucao_id, t.job_id, t.adotado = None, None, False
     for t in fila:
-        resumo.linhas.append({"cliente": t.cliente, "operadora": t.operadora, "situacao": "aguarda a próxima execução"})
+        resumo.linhas.append({"cliente": t.cliente, "operadora": t.operadora,
+                              "situacao": "envio incerto: a próxima execução adota o job" if t.incerto
+                              else "aguarda a próxima execução"})
+
+
+def _resolver_incerto(ctx: Contexto, client: RpaClient, trabalho: Trabalho, log: Log) -> bool:
+    """An attempt whose submit may have created a job: adopt the job, or close the attempt when the API has none.
+    False while the API cannot tell (the attempt stays open)."""
+    try:
+        job = client.encontrar_job(str(trabalho.processo_id), desde=trabalho.inicio_tentativa,
+                                   ignorar=frozenset(trabalho.conhecidos))
+    except RpaErro as exc:
+        log(f"{trabalho.cliente}: o envio anterior segue incerto ({exc})")
+        return False
+    if job is not None:
+        processos.registrar_job(ctx, trabalho.execucao_id, job.job_id)
+        trabalho.job_id = job.job_id
+        trabalho.conhecidos.add(job.job_id)
+        log(f"{trabalho.cliente}: o envio incerto criou o job {job.job_id}; adotado")
+    else:
+        processos.falhar_execucao(ctx, trabalho.execucao_id, StatusExecucao.FALHOU,
+                                  "envio incerto: o robô não recebeu o pedido (nenhum job encontrado)",
+                                  ClasseFalha.TRANSITORIA)
+        trabalho.execucao_id, trabalho.incerto = None, False
+    return True
 
 
 def _contar(resumo: ResumoRobos, por_chave: dict[str, Trabalho], desfechos: dict[str, tuple[Desfecho, str]]) -> None:
@@ -166,6 +212,8 @@ def _contar(resumo: ResumoRobos, por_chave: dict[str, Trabalho], desfechos: dict
         trabalho = por_chave[chave]
         if situacao == "CONCLUIDO":
             resumo.concluidos += 1
+        elif desfecho.incerto:
+            resumo.falhas["INCERTO"] += 1
         else:
             resumo.falhas[desfecho.tipo.value if desfecho.tipo is TipoDesfecho.TIMEOUT
                           else (desfecho.classe or ClasseFalha.TRANSITORIA).value] += 1
@@ -183,6 +231,8 @@ def _adotar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, trabalhos: lis
     em_andamento = {e.processo_id: e for e in execucoes
                     if e.tipo_execucao == tipo.value and e.status_execucao == StatusExecucao.EXECUTANDO.value}
     conhecidos = {e.job_id for e in execucoes if e.job_id}  # never adopt a job another attempt already owns
+    for trabalho in trabalhos:
+        trabalho.conhecidos = {e.job_id for e in execucoes if e.job_id and e.processo_id == trabalho.processo_id}
     jobs_api = {}
     limite = min(max(client.limite_busca_jobs, 2 * len(trabalhos)), 10_000)
     for job in reversed(client.jobs(limite)):  # oldest first, so the newest wins
@@ -196,7 +246,7 @@ def _adotar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, trabalhos: lis
         job_recente = job is not None and (criado is None or criado >= desde - client.folga_relogio)
         if execucao is not None and execucao.job_id:
             trabalho.execucao_id, trabalho.job_id = execucao.id, execucao.job_id
-        elif job_recente and (tipo is TipoExecucao.UPLOAD_SAT or job.status in ("PENDING", "RUNNING")):
+        elif job_recente:  # in any state: a job that finished meanwhile is concluded from its result, not redone
             if execucao is None:
                 execucao = processos.abrir_execucao(ctx, SISTEMA, trabalho.processo_id, tipo,
                                                     parametros=trabalho.pedido.payload(redigido=True),

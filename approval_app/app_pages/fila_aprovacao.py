@@ -20,6 +20,7 @@ COR = {SituacaoVencimento.VENCIDA: "#b42318", SituacaoVencimento.VENCE_EM_BREVE:
        SituacaoVencimento.NO_PRAZO: "#067647", SituacaoVencimento.SEM_VENCIMENTO: "#667085"}
 FUNDO = {SituacaoVencimento.VENCIDA: "#fde2e1", SituacaoVencimento.VENCE_EM_BREVE: "#fff1d6"}
 TODOS = "Todos"
+LIMITE_ESTILO = 1_000  # pandas' Styler renders every cell in Python: ~2 s for 10,000 rows; colours only below this
 
 ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
 
@@ -73,8 +74,9 @@ tabela = pd.DataFrame([{
     "Sinais": _sinais(i),
 } for i in fila])
 st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
+estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
 evento = st.dataframe(
-    tabela.style.apply(_estilo, axis=1), hide_index=True, on_select="rerun", selection_mode="multi-row",
+    estilo, hide_index=True, on_select="rerun", selection_mode="multi-row",
     key=f"fila-{hash(tuple(por_id))}",
     column_config={
         "Situação": st.column_config.TextColumn(width=140),

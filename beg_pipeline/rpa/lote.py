@@ -239,6 +239,8 @@ class _Lote:
     def consultar(self, pool: ThreadPoolExecutor) -> None:
         """One status call per job being followed (plus its log when the status does not carry it)."""
         for a in [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]:
+            if self.fila and not self.api_perdida:
+                self.lancar(pool)  # refill now the robot slots the jobs polled so far have freed, not after the round
             try:
                 estado = self.client.status(a.item.job_id)
             except JobNaoEncontrado as exc:

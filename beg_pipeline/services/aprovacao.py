@@ -42,7 +42,9 @@ def fila_de_aprovacao(ctx: Contexto, ator: Ator, *, hoje: dt.date, mes_ano: str 
                       operadora: str | None = None, texto: str | None = None) -> list[ItemFila]:
     """Invoices waiting for approval, soonest due first, with their flags."""
     ator.exigir(Permissao.VER)
-    consulta = (select(Processo, Cliente.razao_social, Cliente.cnpj, Operadora.codigo)
+    consulta = (select(Processo.id, Processo.mes_ano, Processo.valor_fatura, Processo.data_vencimento,
+                       Processo.upload_manual, Processo.upload_manual_por_usuario_id, Processo.fatura_sha256,
+                       Cliente.razao_social, Cliente.cnpj, Operadora.codigo)  # columns, not entities: 10,000s of rows
                 .join(Cliente, Processo.cliente_id == Cliente.id).join(Operadora, Cliente.operadora_id == Operadora.id)
                 .where(Processo.status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value))
     if mes_ano:
@@ -55,12 +57,12 @@ def fila_de_aprovacao(ctx: Contexto, ator: Ator, *, hoje: dt.date, mes_ano: str 
                                       Cliente.filtro.ilike(termo)))
     with ctx.db.leitura() as s:
         linhas = s.execute(consulta).all()
-    meses = {p.mes_ano for p, *_ in linhas}
+    meses = {p.mes_ano for p in linhas}
     anomalias = {a["processo"]: a for m in meses for a in verificacoes.anomalias_de_valor(ctx, m)}
     duplicados = set().union(*(verificacoes.shas_duplicados(ctx, m) for m in meses)) if meses else set()
     fila = []
-    for p, razao, cnpj, codigo in linhas:
-        item = ItemFila(p.id, razao, cnpj, codigo, p.mes_ano, p.valor_fatura, p.data_vencimento,
+    for p in linhas:
+        item = ItemFila(p.id, p.razao_social, p.cnpj, p.codigo, p.mes_ano, p.valor_fatura, p.data_vencimento,
                         situacao_vencimento(p.data_vencimento, hoje), p.upload_manual,
                         p.upload_manual and p.upload_manual_por_usuario_id == ator.usuario_id,
                         p.fatura_sha256 in duplicados, anomalias.get(str(p.id)))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, agora
 from beg_pipeline.domain import calendario
@@ -76,19 +77,23 @@ def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
     """Invoices more than 50 % away from the median of the client's previous 6 amounts."""
     with ctx.db.leitura() as s:
         clientes = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano, Processo.valor_fatura.is_not(None))
-        linhas = s.execute(select(Processo.id, Processo.cliente_id, Processo.mes_ano, Processo.valor_fatura)
+        linhas = s.execute(select(type_coerce(Processo.id, String), type_coerce(Processo.cliente_id, String),
+                                  Processo.mes_ano, Processo.valor_fatura)  # ids as the driver's text: no UUID objects
                            .where(Processo.cliente_id.in_(clientes), Processo.valor_fatura.is_not(None))).all()
     if not linhas:
         return []
     df = pd.DataFrame(linhas, columns=["processo_id", "cliente_id", "mes_ano", "valor"])
     df["valor"] = df["valor"].astype(float)
-    df["particao"] = df["mes_ano"].map(calendario.particao_de_mes_ano)
+    df["particao"] = df["mes_ano"].map({m: calendario.particao_de_mes_ano(m) for m in df["mes_ano"].unique()})
     df = df.sort_values(["cliente_id", "particao"])
-    anteriores = df.groupby("cliente_id")["valor"]
-    df["mediana"] = anteriores.transform(lambda v: v.shift(1).rolling(HISTORICO_ANOMALIA, min_periods=1).median())
-    df["historico"] = anteriores.transform(lambda v: pd.Series(
-        [v.iloc[max(0, i - HISTORICO_ANOMALIA):i].round(2).tolist() for i in range(len(v))], index=v.index))
+    grupo = df.groupby("cliente_id", sort=False)["valor"]
+    # column k-1 holds the client's k-th previous amount (NaN when there is none): no Python code per client
+    anteriores = pd.concat([grupo.shift(k) for k in range(1, HISTORICO_ANOMALIA + 1)], axis=1)
+    df["mediana"] = anteriores.median(axis=1)  # of the amounts there are; NaN without history
     df["desvio"] = (df["valor"] - df["mediana"]).abs() / df["mediana"]
-    anomalas = df[(df["mes_ano"] == mes_ano) & (df["mediana"] > 0) & (df["desvio"] > LIMIAR_ANOMALIA)]
-    return [{"processo": str(r.processo_id), "valor": Decimal(str(r.valor)), "mediana": round(float(r.mediana), 2),
-             "desvio": f"{r.desvio:.0%}", "historico": r.historico} for r in anomalas.itertuples()]
+    anomalas = (df["mes_ano"] == mes_ano) & (df["mediana"] > 0) & (df["desvio"] > LIMIAR_ANOMALIA)
+    historicos = anteriores[anomalas].round(2).to_numpy()
+    return [{"processo": str(uuid.UUID(str(r.processo_id))), "valor": Decimal(str(r.valor)),
+             "mediana": round(float(r.mediana), 2), "desvio": f"{r.desvio:.0%}",
+             "historico": [float(v) for v in h[::-1] if v == v]}  # oldest first; v == v drops NaN
+            for r, h in zip(df[anomalas].itertuples(), historicos)]

@@ -1,0 +1,1 @@
+"""Benchmarks of the BEG pipeline (``make bench``; not part of ``make test``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,3 +61,20 @@ def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 
         yield porta
     finally:
         parar_grupos(list(processos.values()), espera_s=30)
+
+
+def materializar_pela_cli(tmp_path: Path, env: dict[str, str], asset: str,
+                          particao: str = "2026-11-01") -> subprocess.Popen:
+    """``dagster asset materialize`` as ops run it from a shell, in its own process group (log in tmp_path)."""
+    home = preparar_home(tmp_path / "dagster_home")
+    comando = [str(BIN / "dagster"), "asset", "materialize", "-m", "beg_pipeline.definitions", "--select", asset,
+               "--partition", particao]
+    return subprocess.Popen(comando, cwd=RAIZ, env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+                            stdout=open(tmp_path / f"{asset}.log", "wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def matar(processo: subprocess.Popen) -> None:
+    """SIGKILL the whole process group (a crash, not a shutdown)."""
+    os.killpg(processo.pid, signal.SIGKILL)
+    processo.wait(30)

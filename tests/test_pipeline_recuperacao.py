@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -19,25 +14,12 @@ from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import processos
 from tests.builders import mes_com_processos, pessoa
-from tests.dagster_servicos import RAIZ, preparar_home
+from tests.dagster_servicos import materializar_pela_cli, matar
 from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 N = 6
 LENTO = RAPIDO.model_copy(update={"latencia_s": 2.0, "jitter_s": 0.2, "capacidade": N})
 
-
-def _materializar_pela_cli(tmp_path: Path, env: dict, asset: str) -> subprocess.Popen:
-    home = preparar_home(tmp_path / "dagster_home")
-    comando = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "beg_pipeline.definitions",
-               "--select", asset, "--partition", "2026-11-01"]
-    return subprocess.Popen(comando, cwd=RAIZ, env={**os.environ, **env, "DAGSTER_HOME": str(home)},
-                            stdout=open(tmp_path / f"{asset}.log", "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _matar(processo: subprocess.Popen) -> None:
-    os.killpg(processo.pid, signal.SIGKILL)
-    processo.wait(30)
 
 
 def _status(ctx) -> Counter:
@@ -49,10 +31,10 @@ def _status(ctx) -> Counter:
 def test_killed_download_run_is_adopted_without_resubmitting(ctx, pipeline_env, tmp_path):
     mes_com_processos(ctx, n_clientes=N)
     with simulador(LENTO) as sim:
-        run = _materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, "faturas")
+        run = materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, "faturas")
         assert sim.aguardar(lambda s: len(s.submissoes_por_processo) == N, timeout=90), \
             (tmp_path / "faturas.log").read_text()[-2000:]
-        _matar(run)
+        matar(run)
         assert sim.contar("COMPLETED") < N  # killed while jobs were in flight
         with ctx.db.leitura() as s:
             assert s.scalars(select(Execucao.status_execucao)).all().count("EXECUTANDO") >= 1
@@ -70,10 +52,10 @@ def test_killed_sat_run_never_sends_twice(ctx, pipeline_env, tmp_path):
     for p in procs:
         processos.aprovar(ctx, aprovador, p.id)
     with simulador(LENTO) as sim:
-        run = _materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, "envios_sat")
+        run = materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, "envios_sat")
         assert sim.aguardar(lambda s: len(s.submissoes_por_processo) == N, timeout=90), \
             (tmp_path / "envios_sat.log").read_text()[-2000:]
-        _matar(run)
+        matar(run)
         assert dg.materialize([envios_sat], partition_key="2026-11-01", resources=recursos_para(sim)).success
         assert dg.materialize([envios_sat], partition_key="2026-11-01", resources=recursos_para(sim)).success
         assert Counter(sim.submissoes_por_processo.values()) == Counter({1: N})

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -34,7 +32,7 @@ from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
-from tests.dagster_servicos import RAIZ, dagster_no_ar, preparar_home
+from tests.dagster_servicos import dagster_no_ar, materializar_pela_cli, matar, preparar_home
 from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
 from tests.test_pipeline_recuperacao import N as N_RECUPERACAO
 from tests.test_pipeline_recuperacao import test_killed_download_run_is_adopted_without_resubmitting as _faturas
@@ -44,19 +42,6 @@ N = 4
 PARTICAO, MES = "2026-11-01", "11/2026"
 RESPOSTA_ATRASADA = RAPIDO.model_copy(update={"atraso_submit_s": 4.0})  # the job exists, its id arrives late
 
-
-def _materializar_pela_cli(tmp_path: Path, env: dict, asset: str) -> subprocess.Popen:
-    home = preparar_home(tmp_path / "dagster_home")
-    comando = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "beg_pipeline.definitions",
-               "--select", asset, "--partition", PARTICAO]
-    return subprocess.Popen(comando, cwd=RAIZ, env={**os.environ, **env, "DAGSTER_HOME": str(home)},
-                            stdout=open(tmp_path / f"{asset}.log", "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _matar(processo: subprocess.Popen) -> None:
-    os.killpg(processo.pid, signal.SIGKILL)
-    processo.wait(30)
 
 
 def _em_voo(ctx) -> Counter:
@@ -68,12 +53,12 @@ def _matar_com_submits_em_voo(ctx, sim, pipeline_env, tmp_path, asset: str, chav
     """Launch ``asset`` from the CLI, SIGKILL it once the robot holds every job but no job id is recorded.
     Returns the mark taken before the launch: the killed run's jobs and attempts count in what follows."""
     marco = Marco.agora(ctx, sim)
-    run = _materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, asset)
+    run = materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, asset)
     try:
         assert sim.aguardar(lambda s: sum(1 for k in s.submissoes_por_processo if chave(k)) == N, timeout=90), \
             (tmp_path / f"{asset}.log").read_text()[-2000:]
     finally:
-        _matar(run)
+        matar(run)
     em_voo = _em_voo(ctx)
     assert em_voo[("EXECUTANDO", True)] == N, em_voo  # killed in the window: jobs exist, their ids were never saved
     assert sim.aguardar(lambda s: s.contar("COMPLETED") == len(s.jobs), timeout=30)  # and they finish meanwhile

@@ -163,7 +163,9 @@ def _matriz(nome: str, caso: Caso, ctx, caplog) -> None:
     assert sum(injetadas[c] for c in caso.contadores) >= 1, f"a falha {nome} não foi injetada: {dict(injetadas)}"
     if "taxa_429" in caso.faltas:  # every 429 was honoured: the client waited Retry-After, not less
         esperas = [float(m) for m in re.findall(r"HTTP 429; nova tentativa em ([\d.]+) s", caplog.text)]
-        assert esperas and min(esperas) >= config.retry_after_s
+        assert min(esperas, default=config.retry_after_s) >= config.retry_after_s
+        if nome == "429_retry_after":  # with 429 alone at 10 %, some retry certainly waited (mixed cases may draw none)
+            assert esperas
     figs.update(
         faltas_injetadas=dict(injetadas), jobs=total_jobs,
         tentativas_download=dict(downloads.execucoes), tentativas_sat=dict(envios.execucoes),

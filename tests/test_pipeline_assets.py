@@ -35,8 +35,9 @@ def test_month_end_to_end_with_faults(ctx, pipeline_env):
     mes_com_processos(ctx, n_clientes=12, mes_ano="10/2026")  # carriers, clients; October exists already
     config = RAPIDO.model_copy(update={"falha_5xx_submit": 0.2, "falha_5xx_status": 0.2, "taxa_reset": 0.1,
                                        "formato_arquivo": "misto", "formato_valor": "misto", "formato_data": "misto"})
+    instancia = dg.DagsterInstance.ephemeral()
     with simulador(config) as sim:
-        resultado = _materializar(sim, [processos_mensais, faturas])
+        resultado = _materializar(sim, [processos_mensais, faturas], instance=instancia)
         assert resultado.success
         criados = resultado.asset_materializations_for_node("processos_mensais")[0].metadata["criados"].value
         assert criados == 12
@@ -47,6 +48,16 @@ def test_month_end_to_end_with_faults(ctx, pipeline_env):
             faturas_ = s.execute(select(Processo.fatura_s3_key, Processo.fatura_sha256, Processo.valor_fatura,
                                         Processo.data_vencimento).where(Processo.mes_ano == "11/2026")).all()
         assert len(execucoes) == len(set(execucoes))  # one row per attempt
+        # the robot's log, in order, on every completed attempt and in the run's log
+        with ctx.db.leitura() as s:
+            logs = s.scalars(select(Execucao.mensagem_log).where(Execucao.status_execucao == "CONCLUIDO")).all()
+        assert len(logs) == 12
+        for log in logs:
+            posicoes = [log.find(trecho) for trecho in ("Abrindo portal", "Login no portal", "Buscando fatura",
+                                                        "Download concluído")]
+            assert -1 not in posicoes and posicoes == sorted(posicoes), log
+        mensagens = "\n".join(e.user_message for e in instancia.all_logs(resultado.run_id))
+        assert mensagens.count(": Download concluído") == 12
         store = object_store_from_settings(ctx.settings)
         for chave, sha, valor, vencimento in faturas_:
             assert chave.startswith("faturas/2026-11/") and store.stat(chave).sha256 == sha

@@ -338,6 +338,15 @@ def test_pdf_lento_por_http(simular, store):
     assert ler_arquivo_fatura(resultado.arquivo_fatura, store, cliente(sim, timeout_s=3)).startswith(b"%PDF-")
 
 
+def test_pdf_gerado_enquanto_o_job_roda(simular):
+    """The simulator prepares the invoice during the job, so its own work does not lengthen the latency it simulates."""
+    sim = simular(latencia_s=5.0, jitter_s=0)
+    aceito = cliente(sim).submeter_download("OI", pedido())
+    assert sim.aguardar(lambda s: s.jobs[aceito.job_id].pdf is not None and s.jobs[aceito.job_id].pdf.done())
+    job = sim.jobs[aceito.job_id]
+    assert job.status == "RUNNING" and job.pdf.result().startswith(b"%PDF-")
+
+
 # --------------------------------------------------------------------------- scripted outcomes, logs, adoption
 
 

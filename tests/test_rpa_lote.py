@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
@@ -123,6 +124,40 @@ def test_limites_de_concorrencia_e_callbacks_na_thread_chamadora(store):
     assert contador.threads == {threading.current_thread().name}
 
 
+def test_preparar_pdf_fora_do_laco_e_uma_excecao_falha_so_o_item(store):
+    """``preparar_pdf`` runs in a pool thread, its value reaches the outcome; its exception fails only its item.
+    ``fim_da_rodada`` closes every polling round."""
+    lote = itens(6)
+
+    class Preparando(Registro):
+        def __init__(self):
+            super().__init__()
+            self.threads_preparo: set[str] = set()
+            self.rodadas = 0
+
+        def preparar_pdf(self, item, resultado, pdf):
+            self.threads_preparo.add(threading.current_thread().name)
+            if item is lote[0]:
+                raise ValueError("PDF recusado pelo teste")
+            return hashlib.sha256(pdf).hexdigest(), resultado.arquivo_fatura.chave
+
+        def fim_da_rodada(self):
+            self.rodadas += 1
+
+    registro = Preparando()
+    with Simulador(SimuladorConfig(latencia_s=0.05, jitter_s=0), token=TOKEN, object_store=store) as sim:
+        desfechos = executar_lote(cliente(sim), lote, max_concorrencia=3, max_por_operadora=3, job_timeout_s=5,
+                                  poll_interval_s=0.02, callbacks=registro, object_store=store, bucket="beg")
+    falho = desfechos[lote[0].chave]
+    assert falho.tipo is TipoDesfecho.FAILED and "PDF recusado pelo teste" in falho.mensagem
+    for item in lote[1:]:
+        desfecho = desfechos[item.chave]
+        assert desfecho.tipo is TipoDesfecho.COMPLETED
+        assert desfecho.preparo == (hashlib.sha256(desfecho.pdf).hexdigest(), desfecho.resultado.arquivo_fatura.chave)
+    assert registro.threads_preparo and all(nome.startswith("rpa-lote") for nome in registro.threads_preparo)
+    assert registro.rodadas >= 2
+
+
 def test_excecao_de_um_item_nao_para_os_outros(store):
     lote = itens(6)
 
@@ -172,6 +207,7 @@ def test_timeout_de_producao_com_relogio_injetado(store):
     relogio = [0.0]
 
     def dormir(segundos: float) -> None:
+        sim.aguardar(lambda s: len(s.jobs) == 2, timeout=5)  # the clock moves on only once both jobs exist
         relogio[0] += segundos
         time.sleep(0.005)  # let the submit threads run
 

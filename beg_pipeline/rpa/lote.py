@@ -1,7 +1,8 @@
 """Batch runner: submit many robot jobs with bounded concurrency, follow them all, report each outcome.
 
 Every callback runs in the thread that called ``executar_lote`` (so it may write to the
-database without locking games); only the HTTP submits and file downloads run in a pool.
+database without locking games), except ``preparar_pdf``; the HTTP submits, file downloads and
+``preparar_pdf`` run in a thread pool, so the loop keeps robot slots busy while files are handled.
 """
 
 from __future__ import annotations
@@ -70,12 +71,13 @@ class TipoDesfecho(StrEnum):
 @dataclass(frozen=True)
 class Desfecho:
     """How one item ended. COMPLETED: ``resultado`` (ResultadoDownload, or the SAT dict) and, when an
-    object store was given, the checked ``pdf``; FAILED: ``classe`` + ``mensagem``; TIMEOUT: ``mensagem``."""
+    object store was given, the checked ``pdf`` and what ``preparar_pdf`` returned for it (``preparo``); FAILED: ``classe`` + ``mensagem``; TIMEOUT: ``mensagem``."""
 
     tipo: TipoDesfecho
     job_id: str | None
     resultado: ResultadoDownload | dict[str, Any] | None = None
     pdf: bytes | None = field(default=None, repr=False)
+    preparo: Any = field(default=None, repr=False)
     classe: ClasseFalha | None = None
     mensagem: str | None = None
     duracao_s: float = 0.0
@@ -84,7 +86,8 @@ class Desfecho:
 
 class CallbacksLote:
     """Hooks of ``executar_lote``; override what the pipeline needs. Exceptions are logged, never fatal
-    (except in ``antes_de_submeter``: the item is then not submitted and ends FAILED)."""
+    (except in ``antes_de_submeter``: the item is then not submitted and ends FAILED; and in ``preparar_pdf``:
+    the item ends FAILED as when its file cannot be fetched)."""
 
     def antes_de_submeter(self, item: ItemLote) -> None:
         """Right before the submit (e.g. write the execution row)."""
@@ -92,11 +95,19 @@ class CallbacksLote:
     def submetido(self, item: ItemLote, job_id: str) -> None:
         """The API accepted the job (``item.job_id`` is set)."""
 
+    def preparar_pdf(self, item: ItemLote, resultado: ResultadoDownload, pdf: bytes) -> Any:
+        """In a pool thread, right after the file was fetched (e.g. check and store it); the value goes into
+        ``Desfecho.preparo``. Must be thread-safe."""
+
     def ao_log(self, item: ItemLote, linhas: list[LogLinha]) -> None:
         """Log lines not seen before, oldest first (passwords already masked)."""
 
     def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
         """Final outcome of the item."""
+
+    def fim_da_rodada(self) -> None:
+        """Once per polling round, after every status of the round was handled, and once at the end
+        (e.g. write the round's log lines in one go)."""
 
 
 class _Fase(StrEnum):
@@ -147,6 +158,12 @@ class _Lote:
             log.exception("callback %s falhou (processo %s)", nome, args[0].chave)
             return False
         return True
+
+    def fim_da_rodada(self) -> None:
+        try:
+            self.callbacks.fim_da_rodada()
+        except Exception:
+            log.exception("callback fim_da_rodada falhou")
 
     def _concluir(self, item: ItemLote, desfecho: Desfecho) -> None:
         self.desfechos[item.chave] = desfecho
@@ -201,8 +218,9 @@ class _Lote:
             return self.client.submeter_sat(item.pedido, item.ignorar_jobs)
         return self.client.submeter_download(item.operadora, item.pedido, item.ignorar_jobs)
 
-    def _buscar_pdf(self, resultado: ResultadoDownload) -> bytes:
-        return ler_arquivo_fatura(resultado.arquivo_fatura, self.object_store, self.client, self.bucket)
+    def _buscar_pdf(self, item: ItemLote, resultado: ResultadoDownload) -> tuple[bytes, Any]:
+        pdf = ler_arquivo_fatura(resultado.arquivo_fatura, self.object_store, self.client, self.bucket)
+        return pdf, self.callbacks.preparar_pdf(item, resultado, pdf)
 
     def colher(self) -> None:
         """Results of finished submits and file downloads."""
@@ -213,8 +231,9 @@ class _Lote:
                 self._submit_colhido(a, futuro, exc)
             elif exc is None:
                 self.ativos.remove(a)
+                pdf, preparo = futuro.result()
                 desfecho = Desfecho(
-                    TipoDesfecho.COMPLETED, a.item.job_id, resultado=a.resultado, pdf=futuro.result(),
+                    TipoDesfecho.COMPLETED, a.item.job_id, resultado=a.resultado, pdf=pdf, preparo=preparo,
                     duracao_s=self.relogio() - a.criado,
                 )
                 self._concluir(a.item, desfecho)
@@ -302,7 +321,7 @@ class _Lote:
             self._concluir(a.item, desfecho)
             return
         a.fase = _Fase.BUSCANDO
-        a.futuro = pool.submit(self._buscar_pdf, a.resultado)
+        a.futuro = pool.submit(self._buscar_pdf, a.item, a.resultado)
 
     def _verificar_prazo(self, a: _Acompanhamento, pool: ThreadPoolExecutor) -> None:
         """Past the job timeout: cancel; if the job had already finished (or cannot be cancelled), ask its status
@@ -393,13 +412,17 @@ def executar_lote(
             lote.fila.append(item)
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
     with ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool:
-        while lote.fila or lote.ativos:
-            if lote.api_perdida:
-                lote.desistir()
-            lote.lancar(pool)
-            dormir(poll_interval_s)
-            lote.colher()
-            lote.consultar(pool)
+        try:
+            while lote.fila or lote.ativos:
+                if lote.api_perdida:
+                    lote.desistir()
+                lote.lancar(pool)
+                dormir(poll_interval_s)
+                lote.colher()
+                lote.consultar(pool)
+                lote.fim_da_rodada()
+        finally:
+            lote.fim_da_rodada()
     contagem = Counter(d.tipo for d in lote.desfechos.values())
     log.info("lote concluído: %s", dict(contagem))
     if itens and not lote.houve_resposta and lote.erro_global is not None:

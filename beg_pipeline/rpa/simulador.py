@@ -2,7 +2,8 @@
 
 Jobs wait in a FIFO (``PENDING``) until one of ``capacidade`` robot slots is free, run for
 ``latencia_s ± jitter_s`` seconds (a background scheduler thread sleeps until the next job is due)
-and finish as the configured scripts say. Completed downloads leave a real invoice PDF in the
+and finish as the configured scripts say. A download's PDF is generated while its job runs, so the
+simulator's own work does not lengthen the latency it simulates. Completed downloads leave a real invoice PDF in the
 object store under ``robo/<OPERADORA>/<AAAA-MM>/<job_id>.pdf``.
 """
 
@@ -20,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +125,7 @@ class JobSimulado:
     buscando: bool = False
     result: dict[str, Any] | None = None
     error: str | None = None
+    pdf: Future | None = None  # the invoice PDF, generated while the job runs
     logs: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -222,6 +225,7 @@ class Simulador:
         self._parar = False
         self._servidor: _Servidor | None = None
         self._threads: list[threading.Thread] = []
+        self._preparo: ThreadPoolExecutor | None = None
         self.base_url: str | None = None
         self.jobs: dict[str, JobSimulado] = {}
         self.submissoes_por_processo: Counter[str] = Counter()  # jobs created per processo_id ("SAT/<id>" for SAT)
@@ -241,6 +245,7 @@ class Simulador:
             sim = simulador
 
         self._parar = False
+        self._preparo = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-rpa-pdf")
         self._servidor = _Servidor((host, port), Handler)
         self.base_url = f"http://{host}:{self._servidor.server_address[1]}"
         self._threads = [
@@ -264,6 +269,9 @@ class Simulador:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads = []
+        if self._preparo is not None:
+            self._preparo.shutdown(cancel_futures=True)
+            self._preparo = None
 
     def __enter__(self) -> "Simulador":
         if self._servidor is None:
@@ -304,8 +312,7 @@ class Simulador:
                 if self._parar:
                     return
                 agora = time.monotonic()
-                while self._fila and len(self._rodando) < self.config.capacidade:
-                    self._iniciar(self._fila.popleft(), agora)
+                self._ocupar_vagas(agora)
                 vencidos = [
                     j for j in self._rodando if not j.finalizando and not j.travado and j.inicio + j.duracao_s <= agora
                 ]
@@ -320,6 +327,11 @@ class Simulador:
             for job in vencidos:
                 self._finalizar(job)
 
+    def _ocupar_vagas(self, agora: float) -> None:
+        """Start queued jobs while robot slots are free (called with the lock held)."""
+        while self._fila and len(self._rodando) < self.config.capacidade:
+            self._iniciar(self._fila.popleft(), agora)
+
     def _iniciar(self, job: JobSimulado, agora: float) -> None:
         job.status, job.started_at, job.inicio = "RUNNING", _agora(), agora
         self._rodando.append(job)
@@ -327,6 +339,8 @@ class Simulador:
             job.registrar("Abrindo SAT")
             job.registrar("Login no SAT")
         else:
+            if self._preparo is not None:
+                job.pdf = self._preparo.submit(self._gerar_pdf, job)
             job.registrar(f"Abrindo portal {job.operadora}")
             job.registrar(f"Login no portal com o usuário {job.pedido.login}")
         self._cond.notify_all()
@@ -341,6 +355,7 @@ class Simulador:
         with self._cond:
             if job in self._rodando:
                 self._rodando.remove(job)
+                self._ocupar_vagas(time.monotonic())  # the freed slot takes the next job now, not after the wave
             if job.status == "RUNNING":
                 self._busca_registrada(job)
                 if error is None:
@@ -369,14 +384,14 @@ class Simulador:
             if cfg.eco_senha_no_erro:
                 erro += f" (login={pedido.login} senha={pedido.senha.get_secret_value()})"
             return None, erro
-        dados = dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, cfg.razao_social.get(pedido.cnpj))
+        dados = self._dados(job)
         mes, ano = dados.mes_ano.split("/")
         chave = f"robo/{job.operadora}/{ano}-{mes}/{job.job_id}.pdf"
         if self._sortear(cfg.taxa_arquivo_nao_pdf):
             self._contar_falha("nao_pdf")
             self._store.put(chave, _NAO_PDF, "text/html")
         else:
-            self._store.put(chave, gerar_pdf_fatura(dados), "application/pdf")
+            self._store.put(chave, job.pdf.result() if job.pdf else self._gerar_pdf(job), "application/pdf")
         result: dict[str, Any] = {
             "arquivo_fatura": {
                 "s3": f"s3://{self.bucket}/{chave}",
@@ -391,6 +406,13 @@ class Simulador:
         if data != "ausente":
             result["data_vencimento"] = dados.vencimento.strftime({"br": "%d/%m/%Y", "br_hifen": "%d-%m-%Y", "iso": "%Y-%m-%d"}[data])
         return result, None
+
+    def _dados(self, job: JobSimulado) -> DadosFatura:
+        pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
+        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, self.config.razao_social.get(pedido.cnpj))
+
+    def _gerar_pdf(self, job: JobSimulado) -> bytes:
+        return gerar_pdf_fatura(self._dados(job))
 
     def _busca_registrada(self, job: JobSimulado) -> None:
         if not job.buscando:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -318,10 +318,16 @@ def execucoes_do_processo(ctx: Contexto, processo_id) -> list[Execucao]:
 
 def anexar_log(ctx: Contexto, execucao_id, texto: str) -> None:
     """Append robot log lines to an execution (kept until the retention job archives them)."""
+    anexar_logs(ctx, {execucao_id: texto})
+
+
+def anexar_logs(ctx: Contexto, textos: dict[Any, str]) -> None:
+    """``anexar_log`` for many executions in one transaction; the database appends (no read-modify-write)."""
     with ctx.db.transacao() as s:
-        atual = s.scalar(select(Execucao.mensagem_log).where(Execucao.id == execucao_id))
-        s.execute(update(Execucao).where(Execucao.id == execucao_id)
-                  .values(mensagem_log=f"{atual}\n{texto}" if atual else texto))
+        for execucao_id, texto in textos.items():
+            s.execute(update(Execucao).where(Execucao.id == execucao_id)
+                      .values(mensagem_log=case((func.coalesce(Execucao.mensagem_log, "") == "", texto),
+                                                else_=Execucao.mensagem_log + "\n" + texto)))
 
 
 def aprovacoes_desde(ctx: Contexto, cursor: int, limite: int = 50_000) -> list[tuple[int, str]]:

@@ -24,7 +24,7 @@ from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.faturas.leitura import ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
-from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, RpaClient, RpaErro, parse_instante
+from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, ResultadoDownload, RpaClient, RpaErro, parse_instante
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
 from beg_pipeline.seguranca import SegredoIlegivel
 from beg_pipeline.services import notificacoes, processos
@@ -32,6 +32,7 @@ from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave_fatura
 
 Log = Callable[[str], None]
+Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
 
 
 @dataclass
@@ -70,10 +71,13 @@ class _Registro(CallbacksLote):
     """Writes every step of the batch to the database and the run's log."""
 
     def __init__(self, ctx: Contexto, tipo: TipoExecucao, trabalhos: dict[str, Trabalho],
-                 ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, resumo: ResumoRobos):
-        self.ctx, self.tipo, self.trabalhos, self.ao_concluir, self.log, self.resumo = (
-            ctx, tipo, trabalhos, ao_concluir, log, resumo)
+                 ao_concluir: Callable[[Trabalho, Desfecho], None], preparar: Preparo | None, log: Log,
+                 resumo: ResumoRobos):
+        self.ctx, self.tipo, self.trabalhos, self.ao_concluir, self.preparar, self.log, self.resumo = (
+            ctx, tipo, trabalhos, ao_concluir, preparar, log, resumo)
         self.desfechos: dict[str, tuple[Desfecho, str]] = {}
+        self._linhas_run: list[str] = []
+        self._linhas_execucao: dict[uuid.UUID, list[str]] = {}
 
     def antes_de_submeter(self, item: ItemLote) -> None:
         trabalho = self.trabalhos[item.chave]
@@ -88,13 +92,24 @@ class _Registro(CallbacksLote):
         trabalho.conhecidos.add(job_id)
         processos.registrar_job(self.ctx, trabalho.execucao_id, job_id)
 
+    def preparar_pdf(self, item: ItemLote, resultado: ResultadoDownload, pdf: bytes) -> Any:
+        return self.preparar(self.trabalhos[item.chave], resultado, pdf) if self.preparar else None
+
     def ao_log(self, item: ItemLote, linhas) -> None:
         trabalho = self.trabalhos[item.chave]
-        for linha in linhas:
-            self.log(f"[{trabalho.operadora}] {trabalho.cliente}: {linha.message}")
+        self._linhas_run += [f"[{trabalho.operadora}] {trabalho.cliente}: {linha.message}" for linha in linhas]
         if trabalho.execucao_id:
-            processos.anexar_log(self.ctx, trabalho.execucao_id,
-                                 "\n".join(f"{l.timestamp or ''} {l.level} {l.message}".strip() for l in linhas))
+            self._linhas_execucao.setdefault(trabalho.execucao_id, []).extend(
+                f"{l.timestamp or ''} {l.level} {l.message}".strip() for l in linhas)
+
+    def fim_da_rodada(self) -> None:
+        """The round's robot log lines: one run-log event and one transaction (each is a database write)."""
+        linhas_run, self._linhas_run = self._linhas_run, []
+        por_execucao, self._linhas_execucao = self._linhas_execucao, {}
+        if linhas_run:
+            self.log("\n".join(linhas_run))
+        if por_execucao:
+            processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in por_execucao.items()})
 
     def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
         trabalho = self.trabalhos[item.chave]
@@ -146,7 +161,7 @@ def _repetir(desfecho: Desfecho) -> bool:
 
 def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
               ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, store: ObjectStore | None,
-              dormir: Callable[[float], None]) -> None:
+              dormir: Callable[[float], None], preparar: Preparo | None = None) -> None:
     """Rounds of one batch each: transient failures are retried with backoff, up to BEG_MAX_TENTATIVAS per run.
 
     An uncertain attempt (the job may exist) keeps its execution open: the next round follows its job, or looks it
@@ -163,7 +178,7 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
             dormir(espera)
         adiados = [t for t in fila if t.incerto and t.job_id is None and not _resolver_incerto(ctx, client, t, log)]
         por_chave = {str(t.processo_id): t for t in fila if t not in adiados}
-        registro = _Registro(ctx, tipo, por_chave, ao_concluir, log, resumo)
+        registro = _Registro(ctx, tipo, por_chave, ao_concluir, preparar, log, resumo)
         itens = [ItemLote(chave=k, operadora=t.operadora, pedido=t.pedido, job_id=t.job_id,
                           ignorar_jobs=frozenset(t.conhecidos - {t.job_id})) for k, t in por_chave.items()]
         try:
@@ -305,10 +320,15 @@ def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano
         _adotar(ctx, client, resumo.tipo, trabalhos, candidatos, log)
     resumo.adotados = sum(t.adotado for t in trabalhos)
 
-    def guardar(trabalho: Trabalho, desfecho: Desfecho) -> None:
-        _guardar_fatura(ctx, store, particao, trabalho, desfecho)
+    def guardar(trabalho: Trabalho, resultado: ResultadoDownload, pdf: bytes) -> _FaturaGuardada:
+        return _guardar_fatura(ctx, store, particao, trabalho, resultado, pdf)
 
-    _executar(ctx, client, resumo.tipo, resumo, trabalhos, guardar, log, store, dormir)
+    def concluir(trabalho: Trabalho, desfecho: Desfecho) -> None:
+        guardada: _FaturaGuardada = desfecho.preparo
+        processos.concluir_download(ctx, trabalho.execucao_id, guardada.fatura,
+                                    {**guardada.detalhes, "job_id": desfecho.job_id})
+
+    _executar(ctx, client, resumo.tipo, resumo, trabalhos, concluir, log, store, dormir, guardar)
     return resumo
 
 
@@ -329,30 +349,34 @@ def _motivo_para_esperar(processo: Processo, cliente: Cliente, operadora: Operad
     return None
 
 
-def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: Trabalho, desfecho: Desfecho) -> None:
-    """Verify the robot's PDF, store it under the invoice key with its SHA-256, and conclude the download."""
+@dataclass(frozen=True)
+class _FaturaGuardada:
+    fatura: processos.FaturaArmazenada
+    detalhes: dict[str, Any]
+
+
+def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: Trabalho,
+                    resultado: ResultadoDownload, pdf: bytes) -> _FaturaGuardada:
+    """In a batch thread, off the loop that keeps the robots busy: verify and read the robot's PDF and store it under
+    the invoice key with its SHA-256. The download is concluded afterwards, in the batch loop."""
     try:
-        validado = validar_pdf(desfecho.pdf or b"", ctx.settings.max_upload_mb * 1024 * 1024)
+        validado = validar_pdf(pdf, ctx.settings.max_upload_mb * 1024 * 1024)
     except PdfRecusado as exc:
         raise ValueError(f"o robô entregou um arquivo recusado: {exc}") from None
-    resultado = desfecho.resultado
-    leitura = ler_fatura(desfecho.pdf)
+    leitura = ler_fatura(pdf)
     vencimento = resultado.data_vencimento or leitura.vencimento
     if vencimento is None:
         raise ValueError("fatura sem data de vencimento (nem o robô nem o PDF a informam)")
     chave = chave_fatura(particao, trabalho.operadora, str(trabalho.processo_id), validado.sha256)
-    store.put(chave, desfecho.pdf, "application/pdf")
-    processos.concluir_download(
-        ctx, trabalho.execucao_id,
-        processos.FaturaArmazenada(chave=chave, sha256=validado.sha256,
-                                   nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
-                                   valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento,
-                                   url=resultado.arquivo_fatura.original),
-        {"arquivo_fatura": resultado.arquivo_fatura.original, "job_id": desfecho.job_id,
-         "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
-         "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
-         "valor_confere": leitura.valor_confere},
-    )
+    store.put(chave, pdf, "application/pdf")
+    fatura = processos.FaturaArmazenada(
+        chave=chave, sha256=validado.sha256, nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
+        valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
+    return _FaturaGuardada(fatura, {
+        "arquivo_fatura": resultado.arquivo_fatura.original,
+        "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
+        "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
+        "valor_confere": leitura.valor_confere})
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,

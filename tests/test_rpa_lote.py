@@ -221,6 +221,28 @@ def test_timeout_de_producao_com_relogio_injetado(store):
     assert sim.contar("CANCELLED") == 2
 
 
+def test_uma_rodada_por_intervalo_com_o_trabalho_incluido(store):
+    """The loop sleeps what is left of the poll interval after its own work, not a whole interval on top of it."""
+    relogio, esperas = [0.0], []
+
+    def dormir(segundos: float) -> None:
+        esperas.append(segundos)
+        relogio[0] += segundos
+        time.sleep(0.01)  # real time for the simulated robots
+
+    class RodadaLenta(CallbacksLote):
+        def fim_da_rodada(self):
+            relogio[0] += 0.3  # each round's own work takes 0.3 s
+
+    with Simulador(SimuladorConfig(latencia_s=0.05, jitter_s=0), token=TOKEN, object_store=store) as sim:
+        desfechos = executar_lote(cliente(sim), itens(3), max_concorrencia=3, max_por_operadora=3, job_timeout_s=600,
+                                  poll_interval_s=1.0, callbacks=RodadaLenta(), relogio=lambda: relogio[0],
+                                  dormir=dormir)
+    assert all(d.tipo is TipoDesfecho.COMPLETED for d in desfechos.values())
+    assert len(esperas) >= 2 and esperas[0] == 1.0
+    assert esperas[1:] == [pytest.approx(0.7)] * (len(esperas) - 1)
+
+
 def test_token_recusado_relata_todos_e_levanta(store):
     with Simulador(SimuladorConfig(), token=TOKEN, object_store=store) as sim:
         client = RpaClient(sim.base_url, "token-errado", max_retries=2, backoff_base_s=0.001)

@@ -413,11 +413,13 @@ def executar_lote(
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
     with ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool:
         try:
+            rodada = relogio()
             while lote.fila or lote.ativos:
                 if lote.api_perdida:
                     lote.desistir()
                 lote.lancar(pool)
-                dormir(poll_interval_s)
+                dormir(max(0.0, poll_interval_s - (relogio() - rodada)))  # one round per interval, work included
+                rodada = relogio()
                 lote.colher()
                 lote.consultar(pool)
                 lote.fim_da_rodada()

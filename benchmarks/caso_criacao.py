@@ -36,9 +36,8 @@ def medir(n: int, backend: str) -> dict:
     from beg_pipeline.resources import ConfiguracaoResource, recursos
 
     rodadas = []
-    with dados.ambiente(backend) as amb:
+    with dados.ambiente(backend) as amb, dg.DagsterInstance.ephemeral() as instancia:  # one instance, as deployed
         dados.clientes(amb, n)
-        instancia = dg.DagsterInstance.ephemeral()  # as a deployment's instance: not created per run
         for particao in PARTICOES:
             rodada = {"particao": particao}
             for vez in ("primeira", "segunda"):

@@ -57,11 +57,11 @@ def _rodada(n: int, backend: str) -> dict:
             cfg = ConfiguracaoResource(rpa_url=sim.url, rpa_max_concurrency=CONCORRENCIA,
                                        rpa_max_concurrency_por_operadora=CONCORRENCIA,
                                        rpa_poll_interval_s=POLL_S, rpa_job_timeout_s=600.0)
-            instancia = dg.DagsterInstance.ephemeral()  # as a deployment's instance: not created per run
-            with dados.Cronometro() as c:
-                resultado = dg.materialize([processos_mensais, faturas], partition_key=PARTICAO,
-                                           resources=recursos(cfg), run_config=LOGS, raise_on_error=False,
-                                           instance=instancia)
+            with dg.DagsterInstance.ephemeral() as instancia:  # as a deployment's instance: not created per run
+                with dados.Cronometro() as c:
+                    resultado = dg.materialize([processos_mensais, faturas], partition_key=PARTICAO,
+                                               resources=recursos(cfg), run_config=LOGS, raise_on_error=False,
+                                               instance=instancia)
         with amb.ctx.db.leitura() as s:
             status = Counter(dict(s.execute(select(Processo.status_processo, func.count())
                                             .where(Processo.mes_ano == MES_ANO).group_by(Processo.status_processo)).all()))

@@ -35,8 +35,7 @@ def test_month_end_to_end_with_faults(ctx, pipeline_env):
     mes_com_processos(ctx, n_clientes=12, mes_ano="10/2026")  # carriers, clients; October exists already
     config = RAPIDO.model_copy(update={"falha_5xx_submit": 0.2, "falha_5xx_status": 0.2, "taxa_reset": 0.1,
                                        "formato_arquivo": "misto", "formato_valor": "misto", "formato_data": "misto"})
-    instancia = dg.DagsterInstance.ephemeral()
-    with simulador(config) as sim:
+    with dg.DagsterInstance.ephemeral() as instancia, simulador(config) as sim:
         resultado = _materializar(sim, [processos_mensais, faturas], instance=instancia)
         assert resultado.success
         criados = resultado.asset_materializations_for_node("processos_mensais")[0].metadata["criados"].value

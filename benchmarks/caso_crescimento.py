@@ -2,7 +2,8 @@
 
 Cases 1 and 2 at their size and at ten times it (downloads: N and 10·N accounts; creation: 10,000 and 100,000
 clients, first and second materialization, each backend). The ratio of the times must stay ≤ 11, i.e. linear.
-Runs already made by cases 1 and 2 in the same invocation are reused, not repeated.
+The download runs of case 1 are reused; the creation sizes are each measured in a fresh interpreter, so that
+both see the same process state.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def executar(opcoes) -> list[Medida]:
     saida[-1].limite = None  # informative here: the target of case 1 is for N; growth is the ratio above
     saida[-1].nota = "informativo (alvo do caso 1 aplicado a 10·N); " + saida[-1].nota
     for backend in caso_criacao.backends():
-        a = caso_criacao.medir(opcoes.clientes, backend)
-        b = caso_criacao.medir(opcoes.clientes * FATOR, backend)
+        a = caso_criacao.medir_isolado(opcoes.clientes, backend)
+        b = caso_criacao.medir_isolado(opcoes.clientes * FATOR, backend)
         invalido = "" if a["valido"] and b["valido"] else "INVÁLIDO; "
         saida.append(Medida(
             "6 crescimento", f"criação {backend}, 1ª: tempo({b['n']:,}) / tempo({a['n']:,})",

@@ -8,7 +8,11 @@ three months over the same clients (each month's first materialization creates 1
 from __future__ import annotations
 
 import functools
+import json
+import os
 import statistics
+import subprocess
+import sys
 
 import dagster as dg
 from sqlalchemy import func, select
@@ -30,7 +34,7 @@ def backends() -> list[str]:
 def medir(n: int, backend: str) -> dict:
     """Over ``n`` active clients, for each of three months: a first materialization of ``processos_mensais``
     (creates ``n`` processes) and a second (creates none); the medians are reported (the machine may be
-    shared). Memoized: case 6 reuses it."""
+    shared). Memoized."""
     from beg_pipeline.assets.processos_mensais import processos_mensais
     from beg_pipeline.db.models import Processo
     from beg_pipeline.resources import ConfiguracaoResource, recursos
@@ -58,6 +62,17 @@ def medir(n: int, backend: str) -> dict:
     for chave in ("primeira_s", "segunda_s", "primeira_passo_s", "segunda_passo_s"):
         r[chave] = statistics.median(x[chave] for x in rodadas)
     return r
+
+
+def medir_isolado(n: int, backend: str) -> dict:
+    """``medir`` in a fresh interpreter (``_criacao_filho``). Case 6 compares two sizes measured this way, so both
+    see the same process state, not whatever earlier cases left alive for the garbage collector to walk."""
+    filho = subprocess.run([sys.executable, "-m", "benchmarks._criacao_filho", str(n), backend], cwd=dados.RAIZ,
+                           env={**os.environ, "PYTHONPATH": str(dados.RAIZ)}, capture_output=True, text=True)
+    linhas = [linha for linha in filho.stdout.splitlines() if linha.startswith("{")]
+    if filho.returncode or not linhas:
+        raise RuntimeError(f"_criacao_filho {n} {backend} saiu com {filho.returncode}: {filho.stderr[-2000:]}")
+    return json.loads(linhas[-1])
 
 
 def medidas(r: dict, caso: str = "2 criação") -> list[Medida]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, case, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -65,23 +65,24 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
     calendario.particao_de_mes_ano(mes_ano)
     resumo = ResumoCriacao(mes_ano)
     with ctx.db.transacao() as s:
-        clientes = s.execute(
-            select(Cliente.id, Cliente.razao_social, Cliente.cnpj, Cliente.filtro, Cliente.status_ativo,
-                   Operadora.codigo, Operadora.status_ativo.label("operadora_ativa"))
+        existe = select(Processo.id).where(Processo.cliente_id == Cliente.id, Processo.mes_ano == mes_ano).exists()
+        clientes = s.execute(  # one pass; the (cliente_id, mes_ano) unique index answers EXISTS per client
+            select(type_coerce(Cliente.id, String).label("id"), Cliente.razao_social, Cliente.cnpj, Cliente.filtro,
+                   Cliente.status_ativo, Operadora.codigo, Operadora.status_ativo.label("operadora_ativa"),
+                   existe.label("existe"))  # the id as the driver's text: a UUID object only for new processes
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .order_by(Operadora.codigo, Cliente.razao_social)
         ).all()
-        existentes = set(s.scalars(select(Processo.cliente_id).where(Processo.mes_ano == mes_ano)))
         novos, linhas, momento = [], [], agora()
         for c in clientes:
             linha = {"cliente": c.razao_social, "cnpj": c.cnpj, "operadora": c.codigo, "filtro": c.filtro}
-            if c.id in existentes:
+            if c.existe:
                 linha["situacao"] = "já existia"
             elif not (c.status_ativo and c.operadora_ativa):
                 linha["situacao"] = "ignorado (cliente inativo)" if not c.status_ativo else "ignorado (operadora inativa)"
             else:
                 linha["id"] = uuid.uuid4()
-                novos.append(dict(id=linha["id"], cliente_id=c.id, mes_ano=mes_ano,
+                novos.append(dict(id=linha["id"], cliente_id=uuid.UUID(str(c.id)), mes_ano=mes_ano,
                                   status_processo=StatusProcesso.AGUARDANDO_DOWNLOAD.value,
                                   criado_automaticamente=ator.perfil.value == "SISTEMA",
                                   data_criacao=momento, data_atualizacao=momento))

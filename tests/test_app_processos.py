@@ -76,7 +76,7 @@ def test_operador_sends_a_failed_process_back_for_a_new_download(ctx, store, app
     pessoa(ctx, Perfil.OPERADOR, "operador@beg.com.br")
     pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
-    processos.anexar_log(ctx, execucao.id, "portal: usuário ou senha inválidos")
+    processos.anexar_logs(ctx, {execucao.id: "portal: usuário ou senha inválidos"})
     processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "senha do portal recusada",
                               ClasseFalha.CREDENCIAIS)
 

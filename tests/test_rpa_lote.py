@@ -154,7 +154,7 @@ def test_preparar_pdf_fora_do_laco_e_uma_excecao_falha_so_o_item(store):
         desfecho = desfechos[item.chave]
         assert desfecho.tipo is TipoDesfecho.COMPLETED
         assert desfecho.preparo == (hashlib.sha256(desfecho.pdf).hexdigest(), desfecho.resultado.arquivo_fatura.chave)
-    assert registro.threads_preparo and all(nome.startswith("rpa-lote") for nome in registro.threads_preparo)
+    assert registro.threads_preparo and all(nome.startswith("rpa-arquivos") for nome in registro.threads_preparo)
     assert registro.rodadas >= 2
 
 

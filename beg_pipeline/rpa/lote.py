@@ -1,8 +1,8 @@
 """Batch runner: submit many robot jobs with bounded concurrency, follow them all, report each outcome.
 
 Every callback runs in the thread that called ``executar_lote`` (so it may write to the
-database without locking games), except ``preparar_pdf``; the HTTP submits, file downloads and
-``preparar_pdf`` run in a thread pool, so the loop keeps robot slots busy while files are handled.
+database without locking games), except ``preparar_pdf``. The HTTP submits run in one thread pool; file
+downloads and ``preparar_pdf`` in another, so the loop keeps robot slots busy while files are handled.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class CallbacksLote:
         """The API accepted the job (``item.job_id`` is set)."""
 
     def preparar_pdf(self, item: ItemLote, resultado: ResultadoDownload, pdf: bytes) -> Any:
-        """In a pool thread, right after the file was fetched (e.g. check and store it); the value goes into
+        """In a file-pool thread, right after the file was fetched (e.g. check and store it); the value goes into
         ``Desfecho.preparo``. Must be thread-safe."""
 
     def ao_log(self, item: ItemLote, linhas: list[LogLinha]) -> None:
@@ -142,6 +142,7 @@ class _Lote:
         self.client, self.callbacks, self.object_store, self.bucket = client, callbacks, object_store, bucket
         self.max_concorrencia, self.max_por_operadora = max_concorrencia, max_por_operadora
         self.job_timeout_s, self.relogio = job_timeout_s, relogio
+        self.arquivos: ThreadPoolExecutor | None = None  # file downloads + preparar_pdf, apart from the submits
         self.fila: deque[ItemLote] = deque()
         self.ativos: list[_Acompanhamento] = []
         self.desfechos: dict[str, Desfecho] = {}
@@ -238,6 +239,8 @@ class _Lote:
                 )
                 self._concluir(a.item, desfecho)
             else:
+                if not isinstance(exc, RpaErro):  # not the API's answer: keep the traceback for whoever fixes it
+                    log.warning("processo %s: falha ao tratar o arquivo da fatura", a.item.chave, exc_info=exc)
                 self._falhar(a, f"arquivo da fatura: {exc}")
 
     def _submit_colhido(self, a: _Acompanhamento, futuro: Future, exc: BaseException | None) -> None:
@@ -270,7 +273,7 @@ class _Lote:
                 if isinstance(exc, RpaIndisponivel):
                     self._erro_global(exc)
                 log.warning("processo %s: status indisponível nesta rodada: %s", a.item.chave, exc)
-                self._verificar_prazo(a, pool)
+                self._verificar_prazo(a)
                 continue
             except RpaErro as exc:
                 if isinstance(exc, RpaNaoAutorizado):
@@ -280,11 +283,11 @@ class _Lote:
             self.houve_resposta = True
             self._repassar_logs(a, estado)
             if estado.concluido:
-                self._ao_concluir(a, estado, pool)
+                self._ao_concluir(a, estado)
             elif estado.falhou:
                 self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
             else:
-                self._verificar_prazo(a, pool)
+                self._verificar_prazo(a)
 
     def _repassar_logs(self, a: _Acompanhamento, estado: StatusJob) -> None:
         linhas = estado.logs
@@ -299,7 +302,7 @@ class _Lote:
         if novas:
             self._callback("ao_log", a.item, novas)
 
-    def _ao_concluir(self, a: _Acompanhamento, estado: StatusJob, pool: ThreadPoolExecutor) -> None:
+    def _ao_concluir(self, a: _Acompanhamento, estado: StatusJob) -> None:
         if isinstance(a.item.pedido, PedidoSat):
             self.ativos.remove(a)
             desfecho = Desfecho(
@@ -321,9 +324,9 @@ class _Lote:
             self._concluir(a.item, desfecho)
             return
         a.fase = _Fase.BUSCANDO
-        a.futuro = pool.submit(self._buscar_pdf, a.item, a.resultado)
+        a.futuro = self.arquivos.submit(self._buscar_pdf, a.item, a.resultado)
 
-    def _verificar_prazo(self, a: _Acompanhamento, pool: ThreadPoolExecutor) -> None:
+    def _verificar_prazo(self, a: _Acompanhamento) -> None:
         """Past the job timeout: cancel; if the job had already finished (or cannot be cancelled), ask its status
         once more, so a job that completed during a status outage is concluded, not repeated."""
         decorrido = self.relogio() - a.inicio
@@ -340,7 +343,7 @@ class _Lote:
             except RpaErro:
                 estado = None
             if estado is not None and estado.concluido:
-                self._ao_concluir(a, estado, pool)
+                self._ao_concluir(a, estado)
                 return
             if estado is not None and estado.falhou:
                 self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
@@ -411,7 +414,8 @@ def executar_lote(
         else:
             lote.fila.append(item)
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
-    with ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool:
+    with (ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool,
+          ThreadPoolExecutor(max_workers=max_concorrencia, thread_name_prefix="rpa-arquivos") as lote.arquivos):
         try:
             rodada = relogio()
             while lote.fila or lote.ativos:

@@ -329,7 +329,7 @@ class Simulador:
 
     def _ocupar_vagas(self, agora: float) -> None:
         """Start queued jobs while robot slots are free (called with the lock held)."""
-        while self._fila and len(self._rodando) < self.config.capacidade:
+        while not self._parar and self._fila and len(self._rodando) < self.config.capacidade:
             self._iniciar(self._fila.popleft(), agora)
 
     def _iniciar(self, job: JobSimulado, agora: float) -> None:
@@ -339,7 +339,7 @@ class Simulador:
             job.registrar("Abrindo SAT")
             job.registrar("Login no SAT")
         else:
-            if self._preparo is not None:
+            if self._preparo is not None and not job.travado and self._erro_do_portal(job) is None:
                 job.pdf = self._preparo.submit(self._gerar_pdf, job)
             job.registrar(f"Abrindo portal {job.operadora}")
             job.registrar(f"Login no portal com o usuário {job.pedido.login}")
@@ -371,15 +371,19 @@ class Simulador:
         protocolo = hashlib.sha256(job.job_id.encode()).hexdigest()[:10].upper()
         return {"protocolo": f"SAT-{protocolo}"}, None
 
+    def _erro_do_portal(self, job: JobSimulado) -> str | None:
+        """What the scripted portal answers a download instead of an invoice, if anything."""
+        pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
+        if pedido.cnpj in self.config.credenciais_invalidas:
+            return f"Falha no login do portal {job.operadora}: credenciais inválidas para o usuário {pedido.login}"
+        if job.tentativa <= self.config.nao_publicada_ate.get(pedido.cnpj, 0):
+            return f"Fatura não disponível no portal para o filtro {pedido.filtro}"
+        return None
+
     def _resultado_download(self, job: JobSimulado) -> tuple[dict[str, Any] | None, str | None]:
         pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
         cfg = self.config
-        if pedido.cnpj in cfg.credenciais_invalidas:
-            erro = f"Falha no login do portal {job.operadora}: credenciais inválidas para o usuário {pedido.login}"
-        elif job.tentativa <= cfg.nao_publicada_ate.get(pedido.cnpj, 0):
-            erro = f"Fatura não disponível no portal para o filtro {pedido.filtro}"
-        else:
-            erro = None
+        erro = self._erro_do_portal(job)
         if erro is not None:
             if cfg.eco_senha_no_erro:
                 erro += f" (login={pedido.login} senha={pedido.senha.get_secret_value()})"
@@ -391,7 +395,8 @@ class Simulador:
             self._contar_falha("nao_pdf")
             self._store.put(chave, _NAO_PDF, "text/html")
         else:
-            self._store.put(chave, job.pdf.result() if job.pdf else self._gerar_pdf(job), "application/pdf")
+            pdf, job.pdf = job.pdf.result() if job.pdf else self._gerar_pdf(job), None  # the bytes are not kept
+            self._store.put(chave, pdf, "application/pdf")
         result: dict[str, Any] = {
             "arquivo_fatura": {
                 "s3": f"s3://{self.bucket}/{chave}",
@@ -610,6 +615,8 @@ class Simulador:
                 self._fila.remove(job)
             if job in self._rodando:
                 self._rodando.remove(job)
+            if job.pdf is not None:
+                job.pdf.cancel()
             job.status, job.completed_at = "CANCELLED", _agora()
             job.registrar("Job cancelado", "WARNING")
             self._cond.notify_all()

@@ -69,7 +69,7 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
         clientes = s.execute(  # one pass; the (cliente_id, mes_ano) unique index answers EXISTS per client
             select(type_coerce(Cliente.id, String).label("id"), Cliente.razao_social, Cliente.cnpj, Cliente.filtro,
                    Cliente.status_ativo, Operadora.codigo, Operadora.status_ativo.label("operadora_ativa"),
-                   existe.label("existe"))  # the id as the driver's text: a UUID object only for new processes
+                   existe.label("existe"))  # on SQLite the id stays text: a UUID object only for new processes
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .order_by(Operadora.codigo, Cliente.razao_social)
         ).all()
@@ -317,13 +317,9 @@ def execucoes_do_processo(ctx: Contexto, processo_id) -> list[Execucao]:
                               .order_by(Execucao.data_inicio)))
 
 
-def anexar_log(ctx: Contexto, execucao_id, texto: str) -> None:
-    """Append robot log lines to an execution (kept until the retention job archives them)."""
-    anexar_logs(ctx, {execucao_id: texto})
-
-
 def anexar_logs(ctx: Contexto, textos: dict[Any, str]) -> None:
-    """``anexar_log`` for many executions in one transaction; the database appends (no read-modify-write)."""
+    """Append robot log lines to executions (kept until the retention job archives them), in one transaction;
+    the database appends (no read-modify-write)."""
     with ctx.db.transacao() as s:
         for execucao_id, texto in textos.items():
             s.execute(update(Execucao).where(Execucao.id == execucao_id)

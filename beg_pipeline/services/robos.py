@@ -7,6 +7,7 @@ One process's failure never fails the others; only an unreachable robot API ends
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections import Counter
@@ -32,6 +33,7 @@ from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave_fatura
 
 Log = Callable[[str], None]
+_log = logging.getLogger(__name__)
 Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
 
 
@@ -103,13 +105,22 @@ class _Registro(CallbacksLote):
                 f"{l.timestamp or ''} {l.level} {l.message}".strip() for l in linhas)
 
     def fim_da_rodada(self) -> None:
-        """The round's robot log lines: one run-log event and one transaction (each is a database write)."""
-        linhas_run, self._linhas_run = self._linhas_run, []
-        por_execucao, self._linhas_execucao = self._linhas_execucao, {}
-        if linhas_run:
-            self.log("\n".join(linhas_run))
-        if por_execucao:
-            processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in por_execucao.items()})
+        """The round's robot log lines: one run-log event and one transaction (each is a database write). Lines
+        that could not be written stay buffered for the next round."""
+        if self._linhas_run:
+            self.log("\n".join(self._linhas_run))
+            self._linhas_run = []
+        if self._linhas_execucao:
+            processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
+            self._linhas_execucao = {}
+
+    def _anunciar(self, mensagem: str) -> None:
+        """Log an outcome after the robot lines that led to it (a failed log write never changes the outcome)."""
+        try:
+            self.fim_da_rodada()
+        except Exception:  # noqa: BLE001 - the lines stay buffered; the outcome must still be recorded
+            _log.warning("linhas de log do robô não gravadas nesta rodada", exc_info=True)
+        self.log(mensagem)
 
     def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
         trabalho = self.trabalhos[item.chave]
@@ -123,14 +134,14 @@ class _Registro(CallbacksLote):
 
     def _registrar(self, trabalho: Trabalho, desfecho: Desfecho) -> str:
         if trabalho.execucao_id is None:
-            self.log(f"{trabalho.cliente}: não submetido — {desfecho.mensagem}")
+            self._anunciar(f"{trabalho.cliente}: não submetido — {desfecho.mensagem}")
             return f"NÃO SUBMETIDO: {desfecho.mensagem}"
         if desfecho.tipo is TipoDesfecho.COMPLETED:
             self.ao_concluir(trabalho, desfecho)
             return "CONCLUIDO"
         if desfecho.incerto:
-            self.log(f"{trabalho.cliente}: resultado incerto ({desfecho.mensagem}); a tentativa fica em andamento "
-                     "para a próxima execução adotar o job, sem reenviar")
+            self._anunciar(f"{trabalho.cliente}: resultado incerto ({desfecho.mensagem}); a tentativa fica em "
+                           "andamento para a próxima execução adotar o job, sem reenviar")
             return f"INCERTO: {desfecho.mensagem}"
         self._falhar(trabalho, desfecho)
         return f"{desfecho.tipo.value}: {desfecho.mensagem}"

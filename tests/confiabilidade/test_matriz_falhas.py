@@ -198,21 +198,27 @@ def test_uncertain_sat_submit_never_adopts_the_download_job(ctx, pipeline_env):
     estagio.exigir_zero()
 
 
+def _um_processo_aprovado(ctx, sim, **ajustes):
+    """One process downloaded and approved, the robot's clock moved on: ``(pid, short-timed context, client)``."""
+    [pid] = [p.id for p in mes_com_processos(ctx, n_clientes=1)]
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
+    curto = Contexto(ctx.settings.model_copy(update={"rpa_poll_interval_s": 0.02, "rpa_retry_backoff_s": 0.02,
+                                                     **ajustes}), db=ctx.db)
+    client = RpaClient(sim.base_url, rpa_token(ctx.settings), max_retries=1, backoff_base_s=0.001)
+    robos.baixar_faturas(curto, object_store_from_settings(ctx.settings), client, MES, hoje=dt.date.today(),
+                         log=lambda _: None)
+    assert _aprovar_o_que_chegou(ctx, aprovador) == [pid]
+    o_tempo_passa(sim)
+    return pid, curto, client
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sat_job_completed_during_a_status_outage_is_not_sent_again(ctx, pipeline_env):
     """The SAT job completes, then /status answers 500 until the job timeout: the attempt ends TIMEOUT (the cancel
     finds the job already finished), the next round submits a new SAT job. After the outage, another run must
     leave SAT with the invoice exactly once."""
-    [pid] = [p.id for p in mes_com_processos(ctx, n_clientes=1)]
-    aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
-    curto = Contexto(ctx.settings.model_copy(update={"rpa_job_timeout_s": 0.3, "rpa_poll_interval_s": 0.02,
-                                                     "rpa_retry_backoff_s": 0.02}), db=ctx.db)
     with simulador() as sim:
-        client = RpaClient(sim.base_url, rpa_token(ctx.settings), max_retries=1, backoff_base_s=0.001)
-        robos.baixar_faturas(curto, object_store_from_settings(ctx.settings), client, MES, hoje=dt.date.today(),
-                             log=lambda _: None)
-        assert _aprovar_o_que_chegou(ctx, aprovador) == [pid]
-        o_tempo_passa(sim)
+        pid, curto, client = _um_processo_aprovado(ctx, sim, rpa_job_timeout_s=0.3)
 
         def dormir(segundos: float) -> None:
             time.sleep(min(segundos, 0.02))
@@ -236,16 +242,8 @@ def test_sat_job_completed_during_a_status_outage_is_not_sent_again(ctx, pipelin
 def test_uncertain_submit_whose_lookup_fails_leaves_no_orphan_job(ctx, pipeline_env):
     """The answer to the SAT submit comes back garbled (the job was created), and so do the answers of the GET /jobs
     lookup; the API recovers before the next round of the same run, which must adopt that job, not submit again."""
-    [pid] = [p.id for p in mes_com_processos(ctx, n_clientes=1)]
-    aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
-    curto = Contexto(ctx.settings.model_copy(update={"rpa_poll_interval_s": 0.02, "rpa_retry_backoff_s": 0.02}),
-                     db=ctx.db)
     with simulador() as sim:
-        client = RpaClient(sim.base_url, rpa_token(ctx.settings), max_retries=1, backoff_base_s=0.001)
-        robos.baixar_faturas(curto, object_store_from_settings(ctx.settings), client, MES, hoje=dt.date.today(),
-                             log=lambda _: None)
-        assert _aprovar_o_que_chegou(ctx, aprovador) == [pid]
-        o_tempo_passa(sim)
+        pid, curto, client = _um_processo_aprovado(ctx, sim)
         consultar_jobs, armado = client.jobs, []
 
         def jobs(limit: int = 50):  # the run's initial GET /jobs (adoption) goes through; then the API degrades

@@ -32,6 +32,20 @@ def preparar_home(home: Path, config: Path = RAIZ / "dagster.yaml") -> Path:
     return home
 
 
+_LOCALIZACOES = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError { __typename } } } } }"
+
+
+def _localizacoes_carregadas(porta: int) -> bool:
+    """The webserver answers and every code location of the workspace has loaded its definitions."""
+    try:
+        resposta = requests.post(f"http://127.0.0.1:{porta}/graphql", json={"query": _LOCALIZACOES}, timeout=5)
+        entradas = resposta.json()["data"]["workspaceOrError"]["locationEntries"]
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return False
+    return bool(entradas) and all(e["loadStatus"] == "LOADED" and
+                                  e["locationOrLoadError"]["__typename"] == "RepositoryLocation" for e in entradas)
+
+
 @contextlib.contextmanager
 def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 120):
     """Webserver + daemon on 127.0.0.1; yields the GraphQL port once the code location has loaded."""
@@ -49,12 +63,7 @@ def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 
             processos[nome] = subprocess.Popen(comando, cwd=RAIZ, env=ambiente, stdout=saida,
                                                stderr=subprocess.STDOUT, start_new_session=True)
         limite = time.monotonic() + timeout
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{porta}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
+        while not _localizacoes_carregadas(porta):
             if time.monotonic() > limite or any(p.poll() is not None for p in processos.values()):
                 raise RuntimeError(f"Dagster não subiu; veja {logs}")
             time.sleep(0.5)

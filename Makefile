@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
 export BEG_DATA_DIR ?= $(CURDIR)/.beg
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install dev test test-long bench clean
+.PHONY: install dev lint test test-long bench clean
 
 install: $(STAMP)
 
@@ -24,8 +24,11 @@ dev: install
 	@test -f "$(BEG_DATA_DIR)/usuarios-demo.txt" || $(BIN)/beg demo
 	$(BIN)/python scripts/dev_servicos.py
 
+lint: install
+	$(BIN)/ruff check .
+
 # BEG_TEST_POSTGRES_URL is set when PostgreSQL answers on 127.0.0.1:5432 (always required under CI=true).
-test: install
+test: install lint
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
 		echo "PostgreSQL found on 127.0.0.1:5432: database tests run on SQLite and PostgreSQL"; \
 		BEG_TEST_POSTGRES_URL="$${BEG_TEST_POSTGRES_URL:-$(PG_URL)}" $(BIN)/pytest -m "not long" $(PYTEST_ARGS); \

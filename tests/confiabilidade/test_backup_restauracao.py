@@ -1,7 +1,7 @@
 """Backup and restore of a database that has lived: a month through the pipeline under faults (failed attempts with
 their JSON reasons, notifications, approvals, rejections, a manual upload, SAT uploads, the audit trail).
 
-tests/test_manutencao.py::test_backup_restores_every_table proves the mechanism on a small database; here every
+tests/servicos/test_manutencao.py::test_backup_restores_every_table proves the mechanism on a small database; here every
 table is compared row by row after a real month, and a backup taken while people keep approving restores into a
 database whose every process agrees with its own audit trail.
 """
@@ -26,8 +26,8 @@ from tests.confiabilidade.invariantes import backend
 from tests.confiabilidade.test_escritores_concorrentes import _pdfs, _trilha_confere
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
 from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
-from tests.test_cli import dump
-from tests.test_manutencao import _banco_vazio
+from tests.instalacao.test_cli import dump
+from tests.servicos.test_manutencao import _banco_vazio
 
 PARTICAO, MES = "2026-11-01", "11/2026"
 

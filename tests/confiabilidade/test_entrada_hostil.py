@@ -8,9 +8,9 @@
 - a file name with ``../`` (or anything else) never reaches an object key, and a robot answer pointing outside
   the bucket is refused.
 
-The parser alone under arbitrary bytes and rows is covered by tests/test_leitura_csv.py
+The parser alone under arbitrary bytes and rows is covered by tests/dominio/test_leitura_csv.py
 (test_bytes_arbitrarios_so_levantam_arquivo_invalido, test_linhas_de_texto_arbitrario) and validar_pdf alone by
-tests/test_validacao_pdf.py; this file checks what reaches the database and the object store.
+tests/dominio/test_validacao_pdf.py; this file checks what reaches the database and the object store.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from beg_pipeline.storage.local import LocalObjectStore
 from tests.builders import ADMIN, mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
-from tests.test_leitura_csv import CABECALHO, _celula, _quase_valida, com_dv
-from tests.test_validacao_pdf import FATURA, _acao, _fatura_alterada, _open_action
+from tests.dominio.test_leitura_csv import CABECALHO, _celula, _quase_valida, com_dv
+from tests.dominio.test_validacao_pdf import FATURA, _acao, _fatura_alterada, _open_action
 
 # --------------------------------------------------------------------------- CSV import
 

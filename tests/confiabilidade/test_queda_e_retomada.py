@@ -1,4 +1,4 @@
-"""Crash and restart in the window tests/test_pipeline_recuperacao.py leaves open.
+"""Crash and restart in the window tests/pipeline/test_recuperacao.py leaves open.
 
 That file kills a ``faturas`` and an ``envios_sat`` run launched from the CLI once every job id is recorded
 (SQLite), and checks the re-run adopts them. Here the run is killed (SIGKILL, whole process group) while its
@@ -34,9 +34,9 @@ from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
 from tests.dagster_servicos import dagster_no_ar, materializar_pela_cli, matar, preparar_home
 from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
-from tests.test_pipeline_recuperacao import N as N_RECUPERACAO
-from tests.test_pipeline_recuperacao import test_killed_download_run_is_adopted_without_resubmitting as _faturas
-from tests.test_pipeline_recuperacao import test_killed_sat_run_never_sends_twice as _envios_sat
+from tests.pipeline.test_recuperacao import N as N_RECUPERACAO
+from tests.pipeline.test_recuperacao import test_killed_download_run_is_adopted_without_resubmitting as _faturas
+from tests.pipeline.test_recuperacao import test_killed_sat_run_never_sends_twice as _envios_sat
 
 N = 4
 PARTICAO, MES = "2026-11-01", "11/2026"
@@ -112,7 +112,7 @@ def test_sat_run_killed_with_submits_in_flight(ctx, pipeline_env, tmp_path):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("caso", ["faturas_jobs_registrados", "envios_sat_jobs_registrados"])
 def test_existing_kill_tests_on_postgresql(caso, ctx, pipeline_env, tmp_path):
-    """tests/test_pipeline_recuperacao.py (SQLite there) run as is against PostgreSQL."""
+    """tests/pipeline/test_recuperacao.py (SQLite there) run as is against PostgreSQL."""
     (_faturas if caso.startswith("faturas") else _envios_sat)(ctx, pipeline_env, tmp_path)
     figuras.registrar("queda_e_retomada", caso, backend=backend(ctx), processos=N_RECUPERACAO,
                       submissoes_por_processo={1: N_RECUPERACAO}, duplicados=0)

@@ -4,7 +4,7 @@ disk, captured stdout/stderr, every log record (SQL parameters included), the ap
 file's bytes; every table as text on PostgreSQL), the object store, and this test's own output (assertions name
 the place of a leak, never the text around it).
 
-tests/test_segredos.py covers the import and the CLI alone; here the password also travels to the robot and back.
+tests/servicos/test_segredos.py covers the import and the CLI alone; here the password also travels to the robot and back.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from beg_pipeline.rpa.contrato import ClasseFalha, RpaClient, RpaIndisponivel, R
 from beg_pipeline.rpa.lote import CallbacksLote, ItemLote, TipoDesfecho, executar_lote, parametros_lote
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig, dados_da_fatura
 from beg_pipeline.storage.local import LocalObjectStore
-from tests.test_rpa_client import SENHA, TOKEN, Registro, cliente, pedido
+from tests.rpa.test_cliente import SENHA, TOKEN, Registro, cliente, pedido
 
 OPERADORAS = ("OI", "VIVO", "EMBRATEL", "DIGITALNET")
 

@@ -17,7 +17,7 @@ from beg_pipeline.importacao.leitura_csv import (
     ler_csv_clientes,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clientes"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "clientes"
 CABECALHO = (
     "HASH,RAZÃO SOCIAL,NOME SAT,CNPJ,OPERADORA,FILTRO,SERVIÇO,DADOS SAT,UNIDADE / FILTRO SAT,"
     "CATEGORIAS / FILTRO SAT,SITE PARA EMISSÃO ,LOGIN ,SENHA,CPF,OBS,STATUS,PATCHDOWNLOAD,ATUALIZA/CRIA"

@@ -7,9 +7,9 @@ from pathlib import Path
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.settings import Settings
 from tests.builders import ADMIN
-from tests.test_cli import run
+from tests.instalacao.test_cli import run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clientes"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "clientes"
 
 
 def canarios() -> set[str]:

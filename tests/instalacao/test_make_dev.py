@@ -9,7 +9,7 @@ import time
 import requests
 
 from tests.dagster_servicos import RAIZ, porta_livre, preparar_home
-from tests.test_cli import run
+from tests.instalacao.test_cli import run
 
 
 def _espera_linha(processo: subprocess.Popen, texto: str, timeout: float) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, create_engine, select
 
 from beg_pipeline.seguranca import Cofre, senha_confere
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clientes"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "clientes"
 BEG = [sys.executable, "-m", "beg_pipeline.cli"]
 
 

@@ -10,7 +10,7 @@ from beg_pipeline.importacao.leitura_csv import ler_csv_clientes
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.builders import ADMIN
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clientes"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "clientes"
 ARQUIVOS = sorted(FIXTURES.glob("*.csv"))
 
 

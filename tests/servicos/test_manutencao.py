@@ -14,7 +14,7 @@ from beg_pipeline.services import manutencao, processos
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import baixar, mes_com_processos
 from tests.conftest import POSTGRES_URL
-from tests.test_cli import dump
+from tests.instalacao.test_cli import dump
 
 
 def _banco_vazio(ctx, tmp_path, request) -> str:

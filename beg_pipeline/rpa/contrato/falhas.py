@@ -1,0 +1,30 @@
+"""Failure classes: reading a failed job's free-text error. What follows each class is
+``beg_pipeline.domain.politica_tentativas``."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from beg_pipeline.domain.execucao import ClasseFalha
+
+
+def _sem_acentos(texto: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)).casefold()
+
+
+_TERMOS_NAO_PUBLICADA = ("fatura nao disponivel", "nenhuma fatura")
+_TERMOS_CREDENCIAIS = ("login", "senha", "credenciais", "auth-401")
+
+
+def classificar_falha(erro: str | None) -> ClasseFalha:
+    """Classify a failed job's free-text error (case and accent insensitive).
+
+    The "not published" phrases are checked first: they are specific, while "login" also
+    appears in robot messages that are not about credentials.
+    """
+    texto = _sem_acentos(erro or "")
+    if any(termo in texto for termo in _TERMOS_NAO_PUBLICADA):
+        return ClasseFalha.NAO_PUBLICADA
+    if any(termo in texto for termo in _TERMOS_CREDENCIAIS):
+        return ClasseFalha.CREDENCIAIS
+    return ClasseFalha.TRANSITORIA

@@ -45,7 +45,7 @@ def main() -> int:
     processos: dict[str, subprocess.Popen] = {}
     parar = False
 
-    def ao_sinal(signum, _frame):
+    def ao_sinal(signum: int, _frame: object) -> None:
         nonlocal parar
         parar = True
 
@@ -91,7 +91,7 @@ def main() -> int:
         parar_grupos(list(processos.values()))
 
 
-def parar_grupos(processos, espera_s: float = 20) -> None:
+def parar_grupos(processos: list[subprocess.Popen], espera_s: float = 20) -> None:
     """SIGTERM to each process group (started with ``start_new_session``), SIGKILL to those still alive."""
     for p in processos:
         with contextlib.suppress(ProcessLookupError):

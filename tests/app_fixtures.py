@@ -131,7 +131,7 @@ def historico(ctx, store, processo, valores: list[Decimal]) -> None:
     for _ in valores:
         mes = (mes - dt.timedelta(days=1)).replace(day=1)
         meses.insert(0, calendario.mes_ano_de_data(mes))
-    for mes_ano, valor in zip(meses, valores):
+    for mes_ano, valor in zip(meses, valores, strict=True):
         processos.criar_processos_do_mes(ctx, SISTEMA, mes_ano)
         anterior = next(p for p in processos.processos_do_mes(ctx, mes_ano) if p.cliente_id == processo.cliente_id)
         baixar_fatura(ctx, store, anterior, valor, calendario.primeiro_dia(mes_ano) + dt.timedelta(days=9))

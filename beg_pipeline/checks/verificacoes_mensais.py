@@ -12,7 +12,8 @@ from beg_pipeline.services import verificacoes
 
 
 @dg.asset_check(asset=processos_mensais, partitions_def=particoes_mensais)
-def todo_cliente_ativo_tem_processo(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
+def todo_cliente_ativo_tem_processo(context: dg.AssetCheckExecutionContext,
+                                    banco: BancoResource) -> dg.AssetCheckResult:
     faltando = verificacoes.clientes_ativos_sem_processo(banco.contexto(), mes_ano_de_particao(context.partition_key))
     return dg.AssetCheckResult(passed=not faltando, metadata={"sem_processo": len(faltando),
                                                               "clientes": ", ".join(faltando[:50]) or "—"})

@@ -25,8 +25,8 @@ from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.confiabilidade.test_escritores_concorrentes import _pdfs, _trilha_confere
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
 from tests.instalacao.test_cli import dump
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 from tests.servicos.test_manutencao import _banco_vazio
 
 PARTICAO, MES = "2026-11-01", "11/2026"

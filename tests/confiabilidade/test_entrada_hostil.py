@@ -79,7 +79,8 @@ def _csv(linhas: list[list[str]], separador: str, codificacao: str) -> bytes:
 
 def _clientes(ctx) -> dict[tuple, Cliente]:
     with ctx.db.leitura() as s:
-        linhas = s.execute(select(Cliente, Operadora.codigo).join(Operadora, Cliente.operadora_id == Operadora.id)).all()
+        linhas = s.execute(select(Cliente, Operadora.codigo)
+                           .join(Operadora, Cliente.operadora_id == Operadora.id)).all()
     return {(c.cnpj, codigo, c.filtro, c.unidade, c.servico): c for c, codigo in linhas}
 
 
@@ -169,7 +170,7 @@ def _importacao_gerada(ctx) -> None:
 def test_failed_import_midway_leaves_nothing(ctx, monkeypatch):
     """The vault fails on the 3rd password (any exception midway): not one client of the file is kept."""
     conteudo = (Path(__file__).parents[1] / "fixtures" / "clientes" / "ok.csv").read_bytes()
-    assert len([l for l in ler_csv_clientes(conteudo).linhas if l.senha_portal]) >= 3
+    assert len([x for x in ler_csv_clientes(conteudo).linhas if x.senha_portal]) >= 3
     original, chamadas = ctx.cofre.cifrar, Counter()
 
     def cifrar(texto):

@@ -37,7 +37,7 @@ from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, simulador
 
 N_CLIENTES = 12
 MESES = [f"{m:02d}/{a}" for a in (2027, 2028, 2029, 2030) for m in range(1, 13)]

@@ -32,7 +32,7 @@ from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, simulador
 
 N = 8
 PARTICAO, MES = "2026-11-01", "11/2026"

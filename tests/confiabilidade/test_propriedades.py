@@ -57,7 +57,10 @@ class ModeloProcesso:
     aprovacoes: int = 0
 
 
-def _mes_seguinte(contador=itertools.count()) -> str:
+_MESES = itertools.count()
+
+
+def _mes_seguinte(contador: itertools.count = _MESES) -> str:
     n = next(contador)
     return f"{n % 12 + 1:02d}/{2031 + n // 12}"
 
@@ -109,7 +112,8 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 assert not processos.falhar_execucao(ctx, m.encerradas[-1], status, "de novo")
                 estatisticas["falhar_encerrada:recusa"] += 1
             elif tipo in m.em_andamento:
-                assert processos.falhar_execucao(ctx, m.em_andamento[tipo], status, "robô caiu", ClasseFalha.TRANSITORIA)
+                assert processos.falhar_execucao(ctx, m.em_andamento[tipo], status, "robô caiu",
+                                                 ClasseFalha.TRANSITORIA)
                 m.encerradas.append(m.em_andamento.pop(tipo))
                 estatisticas["falhar:ok"] += 1
 

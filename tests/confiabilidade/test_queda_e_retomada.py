@@ -32,11 +32,11 @@ from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
-from tests.dagster_servicos import dagster_no_ar, materializar_pela_cli, matar, preparar_home
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
+from tests.dagster_servicos import dagster_no_ar, matar, materializar_pela_cli, preparar_home
 from tests.pipeline.test_recuperacao import N as N_RECUPERACAO
 from tests.pipeline.test_recuperacao import test_killed_download_run_is_adopted_without_resubmitting as _faturas
 from tests.pipeline.test_recuperacao import test_killed_sat_run_never_sends_twice as _envios_sat
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 N = 4
 PARTICAO, MES = "2026-11-01", "11/2026"

@@ -83,7 +83,8 @@ def test_one_clients_failure_never_fails_the_others(ctx, pipeline_env):
     assert _status(ctx) == Counter({"AGUARDANDO_APROVACAO": 6, "AGUARDANDO_DOWNLOAD": 2})
     # credentials are not retried: one job only; not-yet-published waits for another day
     with ctx.db.leitura() as s:
-        classes = Counter(s.scalars(select(Processo.classe_ultima_falha).where(Processo.classe_ultima_falha.is_not(None))))
+        classes = Counter(s.scalars(select(Processo.classe_ultima_falha)
+                                    .where(Processo.classe_ultima_falha.is_not(None))))
     assert classes == Counter({"CREDENCIAIS": 1, "NAO_PUBLICADA": 1})
     from beg_pipeline.services.notificacoes import todas
 

@@ -51,7 +51,8 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
 
 def _avaliar(nome: str, quando: dt.datetime) -> list[dg.RunRequest]:
     schedule = defs.resolve_schedule_def(nome)
-    with dg.build_schedule_context(scheduled_execution_time=quando, repository_def=defs.get_repository_def()) as context:
+    repositorio = defs.get_repository_def()
+    with dg.build_schedule_context(scheduled_execution_time=quando, repository_def=repositorio) as context:
         return list(schedule.evaluate_tick(context).run_requests or [])
 
 

@@ -14,7 +14,7 @@ from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import processos
 from tests.builders import mes_com_processos, pessoa
-from tests.dagster_servicos import materializar_pela_cli, matar
+from tests.dagster_servicos import matar, materializar_pela_cli
 from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 N = 6

@@ -13,7 +13,7 @@ Three levels:
    a job not finished ``job_timeout_s`` after its id became known is cancelled (``prazo_esgotado``).
 3. One process in one run: an attempt that failed is decided by ``decidir``: retried in a next round of the same
    run (transient failures, timeouts, uncertain submits), up to ``BEG_MAX_TENTATIVAS`` attempts per run
-   (``pode_tentar_novamente``), with a backoff between rounds (``espera_entre_rodadas``); left for a later run
+   (``resta_tentativa``), with a backoff between rounds (``espera_entre_rodadas``); left for a later run
    (invoice not yet published: ``aguarda_proxima_execucao``); or left for a person (wrong credentials), until
    someone fixes the client or releases the process, which resets its counters (``RECOMECO_DOWNLOAD``).
 """
@@ -111,11 +111,11 @@ def decidir(classe: ClasseFalha | None, *, timeout: bool = False, incerto: bool 
     return DECISAO_POR_CLASSE[classe or ClasseFalha.TRANSITORIA]
 
 
-def pode_tentar_novamente(tentativas: int, max_tentativas: int, classe: ClasseFalha | None, *,
-                          timeout: bool = False, incerto: bool = False) -> bool:
-    """Whether a process that made ``tentativas`` attempts in this run gets another one now
-    (``max_tentativas`` is ``BEG_MAX_TENTATIVAS``)."""
-    return decidir(classe, timeout=timeout, incerto=incerto) is Decisao.REPETIR and tentativas < max_tentativas
+def resta_tentativa(rodadas: int, max_tentativas: int) -> bool:
+    """Whether a run that made ``rodadas`` rounds makes another one for the processes ``decidir`` sends to
+    ``REPETIR`` (``max_tentativas`` is ``BEG_MAX_TENTATIVAS``, attempts per process and run). The process's
+    ``tentativas_download`` counts attempts since the last reset for people to see; it limits nothing."""
+    return rodadas < max_tentativas
 
 
 def espera_entre_rodadas(rodada: int, backoff_s: float) -> float:

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from beg_pipeline.db.models import Cliente, Operadora, Processo, Usuario, agora
 from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
-from beg_pipeline.domain.execucao import ClasseFalha
-from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissao
+from beg_pipeline.domain.politica_tentativas import CLASSES_PARA_PESSOA, RECOMECO_DOWNLOAD
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.seguranca import hash_senha
 from beg_pipeline.services import auditoria
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
@@ -164,8 +164,8 @@ def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> N
         liberados = s.execute(  # new credentials: the robot may try this client's waiting processes again
             update(Processo).where(Processo.cliente_id == cliente_id,
                                    Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value,
-                                   Processo.classe_ultima_falha == ClasseFalha.CREDENCIAIS.value)
-            .values(classe_ultima_falha=None, tentativas_download=0)).rowcount
+                                   Processo.classe_ultima_falha.in_([c.value for c in CLASSES_PARA_PESSOA]))
+            .values(**RECOMECO_DOWNLOAD)).rowcount
         auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id,
                             detalhes={"processos_liberados": liberados})
 

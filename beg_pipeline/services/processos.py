@@ -18,6 +18,7 @@ from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Proc
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao, status_exigido
 from beg_pipeline.domain.perfis import SISTEMA, Ator, Permissao
+from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
 from beg_pipeline.domain.processo import (
     TRANSICOES,
     AcaoProcesso,
@@ -150,8 +151,7 @@ def rejeitar(ctx: Contexto, ator: Ator, processo_id, motivo: str) -> None:
     with ctx.db.transacao() as s:
         processo = _carregar(s, processo_id)
         _transitar(s, AcaoProcesso.REJEITAR, processo_id, aprovado_por_usuario_id=None, data_aprovacao=None,
-                   tentativas_download=0, classe_ultima_falha=None,
-                   observacoes=f"Rejeitada por {ator.email}: {motivo}")
+                   **RECOMECO_DOWNLOAD, observacoes=f"Rejeitada por {ator.email}: {motivo}")
         auditoria.registrar(s, ator, "REJEITAR", "processos", processo_id, processo_id=processo_id,
                             sha256_pdf=processo.fatura_sha256, detalhes={"motivo": motivo})
 
@@ -188,7 +188,7 @@ def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id) -> None:
             update(Processo)
             .where(Processo.id == processo_id,
                    Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value)
-            .values(tentativas_download=0, classe_ultima_falha=None, data_atualizacao=agora())
+            .values(**RECOMECO_DOWNLOAD, data_atualizacao=agora())
         )
         if resultado.rowcount != 1:
             atual = _carregar(s, processo_id).status_processo

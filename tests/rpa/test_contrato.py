@@ -29,12 +29,12 @@ from beg_pipeline.rpa.contrato import (
     RpaNaoAutorizado,
     StatusJob,
     TipoRef,
-    _nao_enviado,
     classificar_falha,
     parse_data,
     parse_valor,
     redigir,
 )
+from beg_pipeline.rpa.contrato.cliente import _nao_enviado
 
 TOKEN = "tok-UNIT-0123456789"
 SENHA = "Senha#Portal-42"

@@ -398,7 +398,8 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
     store.put(chave, pdf, "application/pdf")
     fatura = processos.FaturaArmazenada(
         chave=chave, sha256=validado.sha256,
-        nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf", valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
+        nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
+        valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,
         "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),

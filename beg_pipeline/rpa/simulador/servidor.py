@@ -58,7 +58,9 @@ class _Servidor(ThreadingHTTPServer):
 
 
 class Simulador(Rotas, Agendador, PortalSimulado):
-    """The simulated RPA API. ``with Simulador(cfg, token=..., object_store=...) as sim: sim.base_url``."""
+    """The simulated RPA API. ``with Simulador(cfg, token=..., object_store=...) as sim: sim.base_url``.
+
+    Its jobs are ``Agendador``'s, its HTTP answers ``Rotas``', the portals' outcomes ``PortalSimulado``'s."""
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ def _local(context: dg.ScheduleEvaluationContext) -> dt.datetime:
     return context.scheduled_execution_time.astimezone(ZoneInfo(FUSO))
 
 
-def _pedidos(context, nome: str, particoes: list[str], inicio: str) -> list[dg.RunRequest]:
+def _pedidos(context: dg.ScheduleEvaluationContext, nome: str, particoes: list[str], inicio: str) -> list[dg.RunRequest]:
     """One run per partition key from ``inicio`` (BEG_PARTITIONS_START) on; the run key names the day."""
     dia = _local(context).date().isoformat()
     return [dg.RunRequest(run_key=f"{nome}:{dia}:{p}", partition_key=p) for p in particoes if p >= inicio]
@@ -39,7 +39,8 @@ def construir_agendamentos(settings: Settings) -> list[dg.ScheduleDefinition]:
         return _pedidos(context, "processos", [mes(_local(context))], inicio)
 
     @dg.schedule(job=downloads_job, cron_schedule=settings.cron_downloads, execution_timezone=FUSO,
-                 default_status=ligado, description="Dias úteis: downloads (e envios ao SAT) do mês atual e do anterior.")
+                 default_status=ligado,
+                 description="Dias úteis: downloads (e envios ao SAT) do mês atual e do anterior.")
     def downloads_dias_uteis_schedule(context: dg.ScheduleEvaluationContext):
         agora = _local(context)
         return _pedidos(context, "downloads", [mes(agora, -1), mes(agora)], inicio)
@@ -53,5 +54,6 @@ def construir_agendamentos(settings: Settings) -> list[dg.ScheduleDefinition]:
                                     cron_schedule=settings.cron_limpeza_logs, execution_timezone=FUSO,
                                     default_status=ligado, description="Arquiva logs de execução antigos.")
     backup = dg.ScheduleDefinition(name="backup_schedule", job=backup_job, cron_schedule=settings.cron_backup,
-                                   execution_timezone=FUSO, default_status=ligado, description="Backup diário do banco.")
+                                   execution_timezone=FUSO, default_status=ligado,
+                                   description="Backup diário do banco.")
     return [processos_do_mes_schedule, downloads_dias_uteis_schedule, relatorio_mensal_schedule, limpeza, backup]

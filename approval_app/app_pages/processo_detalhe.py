@@ -82,8 +82,10 @@ with aba_execucoes:
     if not detalhe.execucoes:
         st.info("Nenhuma execução registrada.")
     for e in detalhe.execucoes:
-        with st.expander(f"{formatos.data_hora(e.data_inicio)} · {formatos.rotulo(e.tipo_execucao, formatos.TIPO_EXECUCAO)} "
-                         f"nº {e.numero_tentativa} · {formatos.rotulo(e.status_execucao, formatos.STATUS_EXECUCAO)}", expanded=e is detalhe.execucoes[0]):
+        tipo, situacao = (formatos.rotulo(e.tipo_execucao, formatos.TIPO_EXECUCAO),
+                          formatos.rotulo(e.status_execucao, formatos.STATUS_EXECUCAO))
+        with st.expander(f"{formatos.data_hora(e.data_inicio)} · {tipo} nº {e.numero_tentativa} · {situacao}",
+                         expanded=e is detalhe.execucoes[0]):
             partes = [f"Início: {formatos.data_hora(e.data_inicio)}", f"Fim: {formatos.data_hora(e.data_fim)}"]
             if e.job_id:
                 partes.append(f"Job do robô: `{e.job_id}`")

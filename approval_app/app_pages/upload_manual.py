@@ -50,6 +50,7 @@ arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.v
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
     avisos.executar(
         lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
-        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada (valor lido: {formatos.moeda(fatura.valor)}, "
-                       f"vencimento: {formatos.data(fatura.vencimento)}); o processo agora aguarda aprovação.",
+        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
+                       f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
+                       "o processo agora aguarda aprovação.",
         limpar="upload")

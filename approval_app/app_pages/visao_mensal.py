@@ -43,9 +43,10 @@ if risco.empty:
     st.caption(f"Nenhuma fatura pendente vencida ou vencendo {formatos.PRAZO_DE_ALERTA}.")
 else:
     st.dataframe(pd.DataFrame({
-        "Prazo": risco["situacao_vencimento"].map(lambda s: formatos.rotulo(s, formatos.SITUACAO_VENCIMENTO)), "Cliente": risco["cliente"],
-        "Operadora": risco["operadora"],
-        "Situação": risco["status_processo"].map(formatos.status_processo), "Valor": risco["valor_fatura"].map(formatos.moeda),
+        "Prazo": risco["situacao_vencimento"].map(lambda s: formatos.rotulo(s, formatos.SITUACAO_VENCIMENTO)),
+        "Cliente": risco["cliente"], "Operadora": risco["operadora"],
+        "Situação": risco["status_processo"].map(formatos.status_processo),
+        "Valor": risco["valor_fatura"].map(formatos.moeda),
         "Vencimento": risco["data_vencimento"].map(formatos.data),
     }), hide_index=True)
 

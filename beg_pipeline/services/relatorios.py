@@ -34,7 +34,7 @@ class RelatorioMensal:
 
     @property
     def em_risco(self) -> pd.DataFrame:
-        """Invoices not yet sent to SAT that are overdue or due within DIAS_UTEIS_DE_ALERTA business days, soonest first."""
+        """Invoices not yet sent to SAT, overdue or due within DIAS_UTEIS_DE_ALERTA business days, soonest first."""
         df = self.processos
         return df[df["em_risco"]].sort_values("data_vencimento")
 

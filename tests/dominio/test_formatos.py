@@ -1,12 +1,13 @@
 """Brazilian display formats and labels (beg_pipeline.domain.formatos)."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from beg_pipeline.domain import formatos
+from beg_pipeline.domain import formatos, prazos
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
 from beg_pipeline.domain.prazos import DIAS_UTEIS_DE_ALERTA, SituacaoVencimento
 from beg_pipeline.domain.processo import StatusProcesso
@@ -54,9 +55,14 @@ def test_without_accents_keeps_everything_else():
     assert formatos.sem_acentos("Razão Social — AÇÃO Ü") == "Razao Social — ACAO U"
 
 
-def test_alert_text_follows_the_business_day_constant():
-    assert formatos.PRAZO_DE_ALERTA == f"em até {DIAS_UTEIS_DE_ALERTA} dias úteis"
-    assert str(DIAS_UTEIS_DE_ALERTA) in formatos.PRAZO_DE_ALERTA
+def test_alert_text_follows_the_business_day_constant(monkeypatch):
+    assert f"em até {DIAS_UTEIS_DE_ALERTA} dias úteis" == formatos.PRAZO_DE_ALERTA
+    monkeypatch.setattr(prazos, "DIAS_UTEIS_DE_ALERTA", 5)
+    try:
+        assert importlib.reload(formatos).PRAZO_DE_ALERTA == "em até 5 dias úteis"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(formatos)
 
 
 @pytest.mark.parametrize(("enum", "rotulos"), [

@@ -12,9 +12,9 @@ from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
-from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
+from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.services import processos
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa

@@ -23,7 +23,8 @@ def _local(context: dg.ScheduleEvaluationContext) -> dt.datetime:
     return context.scheduled_execution_time.astimezone(ZoneInfo(FUSO))
 
 
-def _pedidos(context: dg.ScheduleEvaluationContext, nome: str, particoes: list[str], inicio: str) -> list[dg.RunRequest]:
+def _pedidos(context: dg.ScheduleEvaluationContext, nome: str, particoes: list[str],
+             inicio: str) -> list[dg.RunRequest]:
     """One run per partition key from ``inicio`` (BEG_PARTITIONS_START) on; the run key names the day."""
     dia = _local(context).date().isoformat()
     return [dg.RunRequest(run_key=f"{nome}:{dia}:{p}", partition_key=p) for p in particoes if p >= inicio]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import notificacoes
 from beg_pipeline.settings import ConfiguracaoInvalida
@@ -11,8 +11,8 @@ st.set_page_config(page_title="BEG — Faturas", page_icon=":material/receipt_lo
 st.set_option("client.toolbarMode", "viewer")  # the people who approve never need the developer menu
 
 try:
-    sessao.contexto()  # a bad configuration stops here, naming the BEG_ variable
-    ator = sessao.ator()
+    recursos.contexto()  # a bad configuration stops here, naming the BEG_ variable
+    ator = acesso.ator()
 except ConfiguracaoInvalida as exc:
     st.error(str(exc))
     st.stop()
@@ -26,7 +26,7 @@ if ator is None:
     navegacao = st.navigation([_pagina("login", "Entrar", "login")], position="hidden")
 else:
     aprova = ator.pode(Permissao.APROVAR)
-    nao_lidas = sum(not n.lida for n in notificacoes.do_usuario(sessao.contexto(), ator))
+    nao_lidas = sum(not n.lida for n in notificacoes.do_usuario(recursos.contexto(), ator))
     faturas = [_pagina("fila_aprovacao", "Fila de aprovação", "fact_check", default=aprova)]
     if ator.pode(Permissao.UPLOAD_MANUAL):
         faturas.append(_pagina("upload_manual", "Upload manual", "upload_file"))
@@ -46,8 +46,8 @@ else:
     with st.sidebar:
         st.caption(f"Conectado como **{ator.email}** ({ator.perfil.value.lower()})")
         if st.button("Sair", icon=":material/logout:"):
-            sessao.sair(ator)
+            acesso.sair(ator)
             st.rerun()
 
-sessao.mostrar_avisos()
+avisos.mostrar_avisos()
 navegacao.run()

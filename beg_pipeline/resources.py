@@ -23,6 +23,12 @@ class ConfiguracaoResource(dg.ConfigurableResource):
     rpa_max_concurrency: int | None = None
     rpa_max_concurrency_por_operadora: int | None = None
     max_tentativas: int | None = None
+    partitions_start: str | None = None  # ISO date; read when the definitions are built
+    cron_processos: str | None = None
+    cron_downloads: str | None = None
+    cron_relatorio: str | None = None
+    cron_limpeza_logs: str | None = None
+    cron_backup: str | None = None
 
     def settings(self) -> Settings:
         return load_settings(**{k: v for k, v in self.model_dump().items() if v is not None})

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, layout, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros, consultas
 from beg_pipeline.services.importacao_clientes import importar_clientes
@@ -11,9 +12,9 @@ from beg_pipeline.services.importacao_clientes import importar_clientes
 NOVO = "novo"
 POR_PAGINA = 50
 
-ctx = sessao.contexto()
+ctx = recursos.contexto()
 st.title("Clientes")
-ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
+ator = acesso.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 aba_clientes, aba_importar = st.tabs(["Clientes", "Importar planilha"])
 with aba_clientes:
@@ -23,21 +24,21 @@ with aba_clientes:
     pagina = consultas.buscar_clientes(ctx, ator, texto=texto, pagina=numero, por_pagina=POR_PAGINA)
     st.caption(f"{pagina.total} cliente(s) · página {numero} de {pagina.paginas}")
     st.dataframe(pd.DataFrame([{
-        "Razão social": l["razao_social"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"],
+        "Razão social": l["razao_social"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"],
         "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
         "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
         "Ativo": l["status_ativo"],
-    } for l in pagina.linhas]), hide_index=True, height=sessao.altura(len(pagina.linhas)))
+    } for l in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
 
     linhas = {l["id"]: l for l in pagina.linhas}
     escolha = st.selectbox("Editar", [NOVO, *linhas], format_func=lambda i: "+ Novo cliente" if i == NOVO else
                            f"{linhas[i]['razao_social']} · {linhas[i]['operadora']} · {linhas[i]['filtro']}")
     cliente = None if escolha == NOVO else consultas.obter_cliente(ctx, ator, escolha)
     operadoras = [o.codigo for o in cadastros.listar_operadoras(ctx, ator)]
-    with st.form(f"cliente-{escolha}-{sessao.versao('cliente')}"):
+    with st.form(f"cliente-{escolha}-{avisos.versao('cliente')}"):
         a, b = st.columns(2)
         razao_social = a.text_input("Razão social", cliente.razao_social if cliente else "")
-        cnpj = b.text_input("CNPJ", sessao.cnpj(cliente.cnpj) if cliente else "")
+        cnpj = b.text_input("CNPJ", formatos.cnpj(cliente.cnpj) if cliente else "")
         codigo = a.selectbox("Operadora", operadoras,
                              index=operadoras.index(cliente.operadora.codigo) if cliente else 0)
         filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "")
@@ -55,13 +56,13 @@ with aba_clientes:
                 razao_social=razao_social, cnpj=cnpj, operadora=codigo or "", filtro=filtro, nome_sat=nome_sat or None,
                 servico=servico, unidade=unidade, dados_sat=dados_sat or None, login_portal=login_portal or None,
                 cpf=cpf or None, observacoes=observacoes or None)
-            sessao.executar(lambda: cadastros.salvar_cliente(ctx, ator, None if cliente is None else cliente.id, dados,
+            avisos.executar(lambda: cadastros.salvar_cliente(ctx, ator, None if cliente is None else cliente.id, dados,
                                                              nova_senha or None),
                             f"Cliente {razao_social.strip()} salvo.", limpar="cliente")
     if cliente is not None:
         rotulo = "Desativar cliente" if cliente.status_ativo else "Ativar cliente"
         if st.button(rotulo, key=f"status-{cliente.id}"):
-            sessao.executar(lambda: cadastros.alterar_status_cliente(ctx, ator, cliente.id, not cliente.status_ativo),
+            avisos.executar(lambda: cadastros.alterar_status_cliente(ctx, ator, cliente.id, not cliente.status_ativo),
                             f"Cliente {cliente.razao_social} {'desativado' if cliente.status_ativo else 'ativado'}.")
 
 with aba_importar:

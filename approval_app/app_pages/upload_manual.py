@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services import aprovacao, consultas
@@ -12,7 +13,7 @@ LIMITE_LISTA = 200
 FALHAS = {"CREDENCIAIS": "senha do portal recusada", "NAO_PUBLICADA": "fatura ainda não publicada",
           "TRANSITORIA": "falha temporária do robô"}
 
-ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.title("Upload manual de fatura")
 if not ator.pode(Permissao.UPLOAD_MANUAL):
     st.error(f"O perfil {ator.perfil.value} não envia faturas manualmente.")
@@ -45,10 +46,11 @@ def _rotulo(processo_id) -> str:
 
 
 processo_id = st.selectbox("Processo aguardando download", ids, index=indice, format_func=_rotulo)
-arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{sessao.versao('upload')}")
+arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.versao('upload')}")
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
-    sessao.executar(
+    avisos.executar(
         lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
-        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada (valor lido: {sessao.moeda(fatura.valor)}, "
-                       f"vencimento: {sessao.data(fatura.vencimento)}); o processo agora aguarda aprovação.",
+        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
+                       f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
+                       "o processo agora aguarda aprovação.",
         limpar="upload")

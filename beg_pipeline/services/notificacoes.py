@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Processo
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Ator, Perfil
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
@@ -46,7 +47,7 @@ def notificar_vencimentos(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
         situacao = situacao_vencimento(vencimento, hoje)
         if situacao in (SituacaoVencimento.VENCIDA, SituacaoVencimento.VENCE_EM_BREVE):
             texto = "venceu" if situacao is SituacaoVencimento.VENCIDA else "vence"
-            criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {vencimento:%d/%m/%Y}",
+            criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {formatos.data(vencimento)}",
                                  f"A fatura {mes_ano} de {cliente} ainda não foi enviada ao SAT.",
                                  destinatario=TODOS, processo_id=processo_id)
     return criadas

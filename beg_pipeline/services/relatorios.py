@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
-from beg_pipeline.domain import calendario
+from beg_pipeline.domain import calendario, formatos
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
@@ -34,7 +34,7 @@ class RelatorioMensal:
 
     @property
     def em_risco(self) -> pd.DataFrame:
-        """Invoices not yet sent to SAT that are overdue or due within 3 business days, soonest first."""
+        """Invoices not yet sent to SAT, overdue or due within DIAS_UTEIS_DE_ALERTA business days, soonest first."""
         df = self.processos
         return df[df["em_risco"]].sort_values("data_vencimento")
 
@@ -42,9 +42,8 @@ class RelatorioMensal:
         taxa = "—" if self.taxa_sucesso_download is None else f"{self.taxa_sucesso_download:.0%}"
         partes = [
             f"## Relatório {self.mes_ano}",
-            f"- Processos: **{len(self.processos)}** · valor total: **R$ {self.valor_total:,.2f}**"
-            .replace(",", "X").replace(".", ",").replace("X", "."),
-            f"- Faturas vencidas: **{self.vencidas}** · vencem em até 3 dias úteis: **{self.vencem_em_breve}**",
+            f"- Processos: **{len(self.processos)}** · valor total: **{formatos.moeda(self.valor_total)}**",
+            f"- Faturas vencidas: **{self.vencidas}** · vencem {formatos.PRAZO_DE_ALERTA}: **{self.vencem_em_breve}**",
             f"- Taxa de sucesso dos downloads: **{taxa}**",
             "", "### Por operadora e status", self.por_operadora.to_markdown(),
         ]

@@ -14,6 +14,7 @@ from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
 from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
+from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.services import processos
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
@@ -159,7 +160,7 @@ def test_checks_flag_a_duplicate_invoice(ctx, pipeline_env):
                                    .where(Processo.id == procs[0].id)).one()
             s.execute(Processo.__table__.update().where(Processo.id == procs[1].id)
                       .values(fatura_sha256=sha, fatura_s3_key=chave))
-        defs = dg.Definitions(assets=[processos_mensais, faturas], asset_checks=verificacoes_mensais,
+        defs = dg.Definitions(assets=[processos_mensais, faturas], asset_checks=verificacoes_mensais(PARTICOES_PADRAO),
                               jobs=[dg.define_asset_job("verificar", selection=[processos_mensais, faturas])],
                               resources=recursos_para(sim))
         resultado = defs.resolve_job_def("verificar").execute_in_process(partition_key=NOVEMBRO,

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from beg_pipeline.definitions import defs
+from beg_pipeline.definitions import construir_definicoes
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import mes
@@ -49,7 +49,8 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     assert terceiro.run_requests[0].run_key not in {r.run_key for r in pedidos}
 
 
-def _avaliar(nome: str, quando: dt.datetime) -> list[dg.RunRequest]:
+def _avaliar(nome: str, quando: dt.datetime, defs: dg.Definitions | None = None) -> list[dg.RunRequest]:
+    defs = defs or construir_definicoes()
     schedule = defs.resolve_schedule_def(nome)
     repositorio = defs.get_repository_def()
     with dg.build_schedule_context(scheduled_execution_time=quando, repository_def=repositorio) as context:
@@ -72,13 +73,40 @@ def test_schedules_target_the_right_months():
 
 
 def test_schedule_crons_come_from_settings(monkeypatch):
-    from beg_pipeline.schedules import construir_agendamentos
-
     monkeypatch.setenv("BEG_CRON_DOWNLOADS", "30 9 * * 1-5")
-    agendamentos = {s.name: s for s in construir_agendamentos()}
+    agendamentos = {s.name: s for s in construir_definicoes().schedules}
     assert agendamentos["downloads_dias_uteis_schedule"].cron_schedule == "30 9 * * 1-5"
     assert agendamentos["downloads_dias_uteis_schedule"].execution_timezone == "America/Sao_Paulo"
     assert agendamentos["processos_do_mes_schedule"].cron_schedule == "0 6 1 * *"
+
+
+def test_settings_read_when_definitions_are_built_reach_partitions_and_schedules(monkeypatch):
+    """Overrides given after the modules were imported (a variable, or a field of the configuration resource)
+    reach the partitions' start, the schedules' cron and the months a schedule asks for."""
+    monkeypatch.setenv("BEG_PARTITIONS_START", "2026-06-01")
+    monkeypatch.setenv("BEG_CRON_PROCESSOS", "15 5 1 * *")
+    defs = construir_definicoes()
+    for chave in ("processos_mensais", "faturas", "envios_sat", "relatorio_mensal"):
+        particoes = defs.resolve_assets_def(chave).partitions_def
+        assert particoes.get_first_partition_key() == "2026-06-01", chave
+    assert {spec.partitions_def.get_first_partition_key() for c in defs.asset_checks for spec in c.check_specs} \
+        == {"2026-06-01"}
+    trabalho = defs.resolve_job_def("downloads_job")
+    assert trabalho.partitions_def.get_first_partition_key() == "2026-06-01"
+    assert defs.resolve_schedule_def("processos_do_mes_schedule").cron_schedule == "15 5 1 * *"
+    julho = dt.datetime(2026, 7, 1, 8, tzinfo=SP)  # June is the first month: May is never asked for
+    assert [r.partition_key for r in _avaliar("downloads_dias_uteis_schedule", julho, defs)] == ["2026-06-01",
+                                                                                                  "2026-07-01"]
+    assert [r.partition_key for r in _avaliar("downloads_dias_uteis_schedule", julho.replace(month=6), defs)] \
+        == ["2026-06-01"]
+
+    monkeypatch.delenv("BEG_PARTITIONS_START")
+    monkeypatch.delenv("BEG_CRON_PROCESSOS")
+    recurso = ConfiguracaoResource(partitions_start="2026-03-01", cron_backup="45 1 * * *")
+    defs = construir_definicoes(recurso)
+    assert defs.resolve_assets_def("faturas").partitions_def.get_first_partition_key() == "2026-03-01"
+    assert defs.resolve_schedule_def("backup_schedule").cron_schedule == "45 1 * * *"
+    assert defs.resolve_schedule_def("processos_do_mes_schedule").cron_schedule == "0 6 1 * *"
 
 
 def test_month_arithmetic():

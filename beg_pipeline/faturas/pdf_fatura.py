@@ -14,8 +14,6 @@ from fpdf import FPDF
 from beg_pipeline.domain import formatos
 from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
 
-formatar_moeda = formatos.numero  # transitional: rpa/simulador still imports this name; remove when it uses formatos
-
 _SUBSTITUICOES = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "•": "-"})
 
 

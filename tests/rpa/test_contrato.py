@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from beg_pipeline.faturas.pdf_fatura import formatar_moeda
+from beg_pipeline.domain.formatos import numero
 from beg_pipeline.rpa.contrato import (
     ClasseFalha,
     Health,
@@ -71,7 +71,7 @@ def test_unreadable_amount_rejected(bruto):
 
 @given(st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False))
 def test_amount_round_trip(valor):
-    assert parse_valor(formatar_moeda(valor)) == valor
+    assert parse_valor(numero(valor)) == valor
     assert parse_valor(str(valor)) == valor
     assert parse_valor(float(valor)) == valor
 

@@ -3,14 +3,8 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from beg_pipeline.domain.execucao import ClasseFalha
-
-
-def _sem_acentos(texto: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)).casefold()
-
+from beg_pipeline.domain.formatos import sem_acentos
 
 _TERMOS_NAO_PUBLICADA = ("fatura nao disponivel", "nenhuma fatura")
 _TERMOS_CREDENCIAIS = ("login", "senha", "credenciais", "auth-401")
@@ -22,7 +16,7 @@ def classificar_falha(erro: str | None) -> ClasseFalha:
     The "not published" phrases are checked first: they are specific, while "login" also
     appears in robot messages that are not about credentials.
     """
-    texto = _sem_acentos(erro or "")
+    texto = sem_acentos(erro or "").casefold()
     if any(termo in texto for termo in _TERMOS_NAO_PUBLICADA):
         return ClasseFalha.NAO_PUBLICADA
     if any(termo in texto for termo in _TERMOS_CREDENCIAIS):

@@ -8,7 +8,8 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from beg_pipeline.faturas.pdf_fatura import DadosFatura, formatar_moeda, gerar_pdf_fatura
+from beg_pipeline.domain import formatos
+from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.rpa.contrato import PedidoDownload
 from beg_pipeline.rpa.simulador.jobs import JobSimulado
 
@@ -92,7 +93,7 @@ class PortalSimulado:
         valor = _formato(cfg.formato_valor, _FORMATOS_VALOR, job.indice)
         if valor != "ausente":
             result["valor_fatura"] = {"numero": float(dados.valor), "texto": str(dados.valor),
-                                      "br": formatar_moeda(dados.valor)}[valor]
+                                      "br": formatos.numero(dados.valor)}[valor]
         data = _formato(cfg.formato_data, _FORMATOS_DATA, job.indice)
         if data != "ausente":
             formato = {"br": "%d/%m/%Y", "br_hifen": "%d-%m-%Y", "iso": "%Y-%m-%d"}[data]

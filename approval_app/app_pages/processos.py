@@ -28,7 +28,8 @@ if not pagina.total:
 
 tabela = pd.DataFrame([{
     "Cliente": l["cliente"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
-    "Situação": sessao.status(l["status_processo"]), "Valor": sessao.moeda(l["valor_fatura"]),
+    "Situação": sessao.status(l["status_processo"]) + (f" ({l['pendencia']})" if l["pendencia"] else ""),
+    "Valor": sessao.moeda(l["valor_fatura"]),
     "Vencimento": sessao.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
     "Última falha": l["classe_ultima_falha"] or "",
 } for l in pagina.linhas])

@@ -227,6 +227,35 @@ def test_invalid_rows():
     assert "separador sem aspas" in erros[13]
 
 
+def test_rows_without_filtro_and_rows_differing_only_by_filtro_are_distinct_accounts():
+    linhas = [",A LTDA,,84.718.741/0001-00,Vivo,,Móvel,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,111,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,222,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,OI,,Fixo,,Belém-PA,,,,,,outra obs,,,"]
+    r = ler_csv_clientes("\r\n".join([CABECALHO, *linhas]).encode())
+    assert [l.linha for l in r.linhas] == [2, 3, 4, 5]
+    assert [l.chave_natural()[2] for l in r.linhas] == ["", "111", "222", ""]
+    [erro] = r.erros  # the same account (no FILTRO) twice with different data
+    assert erro.linha == 6 and "repete a chave de cliente da linha 5" in erro.motivo and "FILTRO (quando houver)" in erro.motivo
+
+
+@pytest.mark.parametrize("celula", ["../../etc", "OI/VIVO", "OI\\VIVO", "VIVO?x=1", "O.I"])
+def test_carrier_codes_that_are_not_plain_codes_are_rejected(celula):
+    conteudo = (CABECALHO + f'\r\n,X LTDA,,84.718.741/0001-00,"{celula}",1,,,,,,,,,,,,'
+                f'\r\n,Y LTDA,,84.718.741/0001-00,Oi,2,,,,,,,,,,,,\r\n').encode()
+    r = ler_csv_clientes(conteudo)
+    assert [l.linha for l in r.linhas] == [3]
+    [erro] = r.erros
+    assert erro.linha == 2 and erro.operadora == "" and erro.motivo.startswith("coluna OPERADORA: ")
+    assert "só letras e números" in erro.motivo
+
+
+def test_rejected_rows_name_their_carrier_for_the_report():
+    erros = {e.linha: e.operadora for e in ler("linhas_invalidas.csv").erros}
+    assert erros[3] == "OI" and erros[4] == "" and erros[12] == "TIM"
+
+
 def test_password_never_appears_in_repr_or_errors():
     for arquivo in sorted(FIXTURES.glob("*.csv")):
         conteudo = arquivo.read_bytes()

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
 
     @field_validator("rpa_operadoras", mode="before")
     @classmethod
-    def _codigos(cls, value):
+    def _codigos(cls, value: object) -> frozenset[str]:
         if isinstance(value, str):
             value = value.split(",")
         return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())

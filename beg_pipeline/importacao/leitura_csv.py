@@ -182,7 +182,7 @@ def _decodificar(conteudo: bytes) -> tuple[str, str]:
 
 def _detectar_separador(texto: str) -> str:
     """`;` se a primeira linha não vazia tiver mais `;` que `,`; senão `,`."""
-    linha = next((l for l in io.StringIO(texto, newline="") if l.strip()), "")
+    linha = next((linha for linha in io.StringIO(texto, newline="") if linha.strip()), "")
     return ";" if linha.count(";") > linha.count(",") else ","
 
 

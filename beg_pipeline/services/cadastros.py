@@ -14,8 +14,8 @@ from beg_pipeline.db.models import Cliente, Operadora, Processo, Usuario, agora
 from beg_pipeline.domain.cadastro import normalizar_codigo_operadora, sem_credenciais
 from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
 from beg_pipeline.domain.execucao import ClasseFalha
-from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissao
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.seguranca import hash_senha
 from beg_pipeline.services import auditoria, notificacoes
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
@@ -187,11 +187,11 @@ def resumo_operadoras(ctx: Contexto, ator: Ator) -> list[ResumoOperadora]:
         operadoras = list(s.scalars(select(Operadora).order_by(Operadora.codigo)))
         contas = s.execute(select(Cliente.operadora_id, Cliente.login_portal,
                                   Cliente.senha_portal.is_not(None))).all()
-    por_operadora: dict[uuid.UUID, list] = {}
+    por_operadora: dict[uuid.UUID, list] = {o.id: [] for o in operadoras}
     for operadora_id, login, tem_senha in contas:
-        por_operadora.setdefault(operadora_id, []).append((login, tem_senha))
-    return [ResumoOperadora(o.codigo, o.nome, o.possui_rpa, o.status_ativo, len(por_operadora.get(o.id, [])),
-                            sum(sem_credenciais(o.possui_rpa, login, tem) for login, tem in por_operadora.get(o.id, [])))
+        por_operadora[operadora_id].append((login, tem_senha))
+    return [ResumoOperadora(o.codigo, o.nome, o.possui_rpa, o.status_ativo, len(por_operadora[o.id]),
+                            sum(sem_credenciais(o.possui_rpa, login, tem) for login, tem in por_operadora[o.id]))
             for o in operadoras]
 
 
@@ -258,7 +258,8 @@ def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id, dados: DadosCliente, n
     if operadora is None:
         raise RegraViolada(f"Operadora {dados.operadora!r} não cadastrada.")
     valores = dict(razao_social=dados.razao_social.strip(), nome_sat=dados.nome_sat, cnpj=cnpj,
-                   operadora_id=operadora.id, filtro=(dados.filtro or "").strip(), servico=(dados.servico or "").strip(),
+                   operadora_id=operadora.id, filtro=(dados.filtro or "").strip(),
+                   servico=(dados.servico or "").strip(),
                    unidade=(dados.unidade or "").strip(), dados_sat=dados.dados_sat, login_portal=dados.login_portal,
                    cpf=cpf, observacoes=dados.observacoes)
     try:

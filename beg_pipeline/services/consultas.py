@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
-from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.perfis import Ator, Permissao
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado
 from beg_pipeline.services.relatorios import RelatorioMensal, gerar_relatorio
 from beg_pipeline.storage.base import ObjectStore
@@ -57,7 +57,7 @@ def buscar_processos(ctx: Contexto, ator: Ator, *, texto: str | None = None, mes
         total = s.scalar(select(func.count()).select_from(base.subquery()))
         linhas = s.execute(base.order_by(Processo.data_criacao.desc(), Cliente.razao_social)
                            .limit(por_pagina).offset((pagina - 1) * por_pagina)).mappings().all()
-    return Pagina([_com_pendencia(dict(l)) for l in linhas], total, pagina, por_pagina)
+    return Pagina([_com_pendencia(dict(linha)) for linha in linhas], total, pagina, por_pagina)
 
 
 def _com_pendencia(linha: dict) -> dict:
@@ -120,8 +120,9 @@ def buscar_clientes(ctx: Contexto, ator: Ator, *, texto: str | None = None, pagi
         total = s.scalar(select(func.count()).select_from(base.subquery()))
         linhas = s.execute(base.order_by(Cliente.razao_social).limit(por_pagina)
                            .offset((max(1, pagina) - 1) * por_pagina)).mappings().all()
-    return Pagina([dict(l) | {"sem_credenciais": sem_credenciais(l["possui_rpa"], l["login_portal"], l["tem_senha"])}
-                   for l in linhas], total, pagina, por_pagina)
+    return Pagina([dict(linha) | {"sem_credenciais": sem_credenciais(linha["possui_rpa"], linha["login_portal"],
+                                                                      linha["tem_senha"])}
+                   for linha in linhas], total, pagina, por_pagina)
 
 
 def obter_cliente(ctx: Contexto, ator: Ator, cliente_id: uuid.UUID) -> Cliente:

@@ -169,7 +169,8 @@ def _planejar(ctx: Contexto, s: Session, linhas: list[LinhaCliente]) -> list[_Pl
         cliente = existentes.get(_chave_da_linha(linha, operadora)) if operadora else None
         plano = _Plano(linha, cifra_vista=cliente.senha_portal if cliente else None)
         if linha.senha_portal:
-            plano.senha_igual = plano.cifra_vista is not None and ctx.cofre.decifrar(plano.cifra_vista) == linha.senha_portal
+            plano.senha_igual = (plano.cifra_vista is not None
+                                 and ctx.cofre.decifrar(plano.cifra_vista) == linha.senha_portal)
             plano.cifrada = None if plano.senha_igual else ctx.cofre.cifrar(linha.senha_portal)
         planos.append(plano)
     return planos

@@ -6,12 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente
-from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
+from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
 from beg_pipeline.services import cadastros, processos
 from beg_pipeline.services.demo import csv_demo
-from tests.builders import ADMIN, MES, mes_com_processos, pessoa
-from tests.exportacao_beg import ARQUIVO
 from tests.app_fixtures import (
     SENHA,
     abrir,
@@ -25,6 +23,8 @@ from tests.app_fixtures import (
     tentar_entrar,
     textos,
 )
+from tests.builders import ADMIN, MES, mes_com_processos, pessoa
+from tests.exportacao_beg import ARQUIVO
 
 SENHA_PORTAL = "segredo-do-portal-42"
 EXPORTACAO = ARQUIVO.read_bytes()

@@ -91,7 +91,7 @@ def test_real_shaped_export_report_per_carrier_then_robot_switched_off_and_on(en
     assert "Por operadora (criados / atualizados / inalterados / sem credenciais / rejeitados):" in linhas
     assert "  VIVO (com robô): 43 / 0 / 0 / 43 / 0" in linhas and "  AZUTON (sem robô): 55 / 0 / 0 / 0 / 0" in linhas
     assert "  OI (com robô): 55 / 0 / 0 / 0 / 1" in linhas
-    assert any(l.startswith("Linha 150: coluna CNPJ contém dois CNPJs") for l in linhas)
+    assert any(linha.startswith("Linha 150: coluna CNPJ contém dois CNPJs") for linha in linhas)
     listagem = run(env, "operadoras", "listar").stdout
     assert re.search(r"^VIVO +com robô +ativa +43 clientes, 43 sem credenciais", listagem, re.M)
     assert re.search(r"^AZUTON +sem robô +ativa +55 clientes, 0 sem credenciais", listagem, re.M)

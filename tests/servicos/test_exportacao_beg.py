@@ -19,7 +19,15 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.rpa.contrato import RpaClient
 from beg_pipeline.seguranca import rpa_token
-from beg_pipeline.services import autenticacao, cadastros, consultas, importacao_clientes, notificacoes, processos, robos
+from beg_pipeline.services import (
+    autenticacao,
+    cadastros,
+    consultas,
+    importacao_clientes,
+    notificacoes,
+    processos,
+    robos,
+)
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
@@ -43,21 +51,21 @@ def test_the_fixture_is_its_generators_output_shaped_like_the_real_export():
     assert gerar() == CONTEUDO  # `python -m tests.exportacao_beg` rewrites it
     cabecalho, *linhas = _celulas()
     assert len(linhas) == 196 and "SITE PARA EMISSÃO " in cabecalho and "LOGIN " in cabecalho
-    por_operadora = Counter(_codigo(l[4]) for l in linhas)
+    por_operadora = Counter(_codigo(linha[4]) for linha in linhas)
     assert por_operadora == {codigo: forma.linhas for codigo, forma in FORMAS.items()}
     for codigo, forma in FORMAS.items():
-        suas = [l for l in linhas if _codigo(l[4]) == codigo]
-        assert sum(bool(l[5]) for l in suas) == forma.com_filtro, codigo
-        assert all(bool(l[11] and l[12]) == forma.com_credenciais for l in suas), codigo
-        assert len({l[4] for l in suas}) == len(forma.grafias), codigo  # OPERADORA written in several cases
-    azuton = [l[6] for l in linhas if _codigo(l[4]) == "AZUTON"]
+        suas = [linha for linha in linhas if _codigo(linha[4]) == codigo]
+        assert sum(bool(linha[5]) for linha in suas) == forma.com_filtro, codigo
+        assert all(bool(linha[11] and linha[12]) == forma.com_credenciais for linha in suas), codigo
+        assert len({linha[4] for linha in suas}) == len(forma.grafias), codigo  # OPERADORA written in several cases
+    azuton = [linha[6] for linha in linhas if _codigo(linha[4]) == "AZUTON"]
     assert sum(s.startswith("(") for s in azuton) == len(azuton) - 1  # phone numbers, one service name
     texto = CONTEUDO.decode("cp1252")
     assert "Ã‡Ã•ES" in texto and "\u00ad" in texto  # double-encoded text, soft hyphen in a CNPJ
     assert " / " in linhas[LINHA_DOIS_CNPJS - 2][3]
-    repetidas = [h for h, n in Counter(tuple(l) for l in linhas).items() if n == 2]
+    repetidas = [h for h, n in Counter(tuple(linha) for linha in linhas).items() if n == 2]
     assert len(repetidas) == len(REPETIDAS)
-    assert any(l[13] and not l[13][0].isdigit() for l in linhas)  # free text in CPF
+    assert any(linha[13] and not linha[13][0].isdigit() for linha in linhas)  # free text in CPF
 
 
 def _por_operadora(ctx) -> dict[str, list[Cliente]]:
@@ -99,7 +107,7 @@ def test_real_shaped_export_imports_nearly_every_row_once(ctx):
     assert any(c.filtro == "" and c.senha_portal for c in grupos["OI"])
 
     pagina = consultas.buscar_clientes(ctx, ADMIN, por_pagina=500)
-    marcados = Counter(l["operadora"] for l in pagina.linhas if l["sem_credenciais"])
+    marcados = Counter(linha["operadora"] for linha in pagina.linhas if linha["sem_credenciais"])
     assert marcados == {"VIVO": len(grupos["VIVO"])}
     vivo_ativos = sum(c.status_ativo for c in grupos["VIVO"])
     avisos = _contar(ctx, Notificacao, Notificacao.chave.startswith(notificacoes.CHAVE_SEM_CREDENCIAIS))
@@ -113,11 +121,12 @@ def test_real_shaped_export_imports_nearly_every_row_once(ctx):
     assert _contar(ctx, Notificacao) == avisos  # notified once per account, not once per import
 
 
-def test_accounts_without_credentials_are_never_submitted_and_wait_for_a_manual_upload(ctx, pipeline_env):
+@pytest.mark.usefixtures("pipeline_env")
+def test_accounts_without_credentials_are_never_submitted_and_wait_for_a_manual_upload(ctx):
     """Import a VIVO account without credentials and an OI account with them; two robot runs submit only OI."""
-    linhas = [l for l in _celulas()[1:] if _codigo(l[4]) in ("VIVO", "OI") and l[15] == "ATIVO"]
-    vivo = next(l for l in linhas if _codigo(l[4]) == "VIVO")
-    oi = next(l for l in linhas if _codigo(l[4]) == "OI" and l[5] and "/" not in l[3])
+    linhas = [linha for linha in _celulas()[1:] if _codigo(linha[4]) in ("VIVO", "OI") and linha[15] == "ATIVO"]
+    vivo = next(linha for linha in linhas if _codigo(linha[4]) == "VIVO")
+    oi = next(linha for linha in linhas if _codigo(linha[4]) == "OI" and linha[5] and "/" not in linha[3])
     saida = io.StringIO()
     csv.writer(saida, lineterminator="\r\n").writerows([_celulas()[0], vivo, oi])
     importar_clientes(ctx, ADMIN, saida.getvalue().encode("cp1252"))
@@ -128,7 +137,7 @@ def test_accounts_without_credentials_are_never_submitted_and_wait_for_a_manual_
             resumo = robos.baixar_faturas(ctx, object_store_from_settings(ctx.settings), client, MES,
                                           hoje=dt.date(2026, 12, 2), log=lambda _: None)
             assert {j.operadora for j in sim.jobs.values()} <= {"OI"}
-            assert any(l["situacao"] == ROTULO_SEM_CREDENCIAIS for l in resumo.linhas)
+            assert any(linha["situacao"] == ROTULO_SEM_CREDENCIAIS for linha in resumo.linhas)
     pagina = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES, operadora="VIVO")
     [processo] = pagina.linhas
     assert processo["pendencia"] == ROTULO_SEM_CREDENCIAIS

@@ -28,7 +28,8 @@ def test_each_variant_imports_then_reimports_unchanged(ctx, arquivo):
     primeiro = importar_clientes(ctx, ADMIN, conteudo)
     assert (primeiro.criados, primeiro.atualizados, primeiro.inalterados) == (len(esperado.linhas), 0, 0)
     assert [e.linha for e in primeiro.rejeitados] == [e.linha for e in esperado.erros]
-    assert f"{primeiro.criados} criados, 0 atualizados, 0 inalterados, {len(esperado.erros)} rejeitados" in primeiro.resumo()
+    resumo = f"{primeiro.criados} criados, 0 atualizados, 0 inalterados, {len(esperado.erros)} rejeitados"
+    assert resumo in primeiro.resumo()
     assert len(_clientes(ctx)) == len(esperado.linhas)
     segundo = importar_clientes(ctx, ADMIN, conteudo)
     assert (segundo.criados, segundo.atualizados, segundo.inalterados) == (0, 0, len(esperado.linhas))
@@ -92,7 +93,7 @@ def test_accounts_without_filtro_are_keyed_by_the_other_columns_and_filtro_tells
     linhas = [",EMPRESA LTDA,,84.718.741/0001-00,Vivo,,Móvel,,Belém-PA,,,,,,,,,",  # no FILTRO
               ",EMPRESA LTDA,,84.718.741/0001-00,Vivo,,Fixo,,Belém-PA,,,,,,,,,",  # another service
               ",EMPRESA LTDA,,84.718.741/0001-00,Oi,111,Fixo,,Belém-PA,,,login,Senha#Canario90,,,,,",
-              ",EMPRESA LTDA,,84.718.741/0001-00,Oi,222,Fixo,,Belém-PA,,,login,Senha#Canario91,,,,,"]  # only FILTRO differs
+              ",EMPRESA LTDA,,84.718.741/0001-00,Oi,222,Fixo,,Belém-PA,,,login,Senha#Canario91,,,,,"]  # FILTRO only
     texto = "\r\n".join([cabecalho, *linhas])
     conteudo = texto.encode()
     assert importar_clientes(ctx, ADMIN, conteudo).criados == 4

@@ -42,8 +42,8 @@ def notificar_sem_credenciais(ctx: Contexto) -> int:
     (a unique key per account and cause): it waits for a manual upload or for credentials."""
     with ctx.db.leitura() as s:
         contas = s.execute(
-            select(Cliente.id, Cliente.razao_social, Cliente.unidade, Cliente.login_portal,
-                   Cliente.senha_portal.is_not(None).label("tem_senha"), Operadora.codigo)
+            select(Cliente.id, Cliente.razao_social, Cliente.filtro, Cliente.unidade, Cliente.servico,
+                   Cliente.login_portal, Cliente.senha_portal.is_not(None).label("tem_senha"), Operadora.codigo)
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .where(Cliente.status_ativo, Operadora.status_ativo, Operadora.possui_rpa)
             .order_by(Operadora.codigo, Cliente.razao_social)).all()
@@ -58,7 +58,7 @@ def notificar_sem_credenciais(ctx: Contexto) -> int:
             novas = [c for c in novas if f"{CHAVE_SEM_CREDENCIAIS}{c.id}" not in avisadas]
             s.add_all(Notificacao(
                 tipo=TIPO_APP, destinatario="OPERADOR", chave=f"{CHAVE_SEM_CREDENCIAIS}{c.id}",
-                assunto=f"{c.razao_social} ({c.codigo}{f' · {c.unidade}' if c.unidade else ''}): "
+                assunto=f"{c.razao_social} ({' · '.join(p for p in (c.codigo, c.filtro, c.unidade, c.servico) if p)}): "
                         f"{ROTULO_SEM_CREDENCIAIS}"[:300],
                 mensagem=f"A operadora {c.codigo} tem robô, mas este cliente não tem login e senha do portal: o robô "
                          "não baixa a fatura dele. A cada mês, faça o upload manual da fatura, ou cadastre login e "

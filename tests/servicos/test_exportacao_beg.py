@@ -28,7 +28,7 @@ from beg_pipeline.services import (
     processos,
     robos,
 )
-from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.storage import object_store_from_settings
@@ -119,6 +119,23 @@ def test_real_shaped_export_imports_nearly_every_row_once(ctx):
     assert again.sem_credenciais == relatorio.sem_credenciais and not again.operadoras_criadas
     assert _contar(ctx, Auditoria) == auditoria
     assert _contar(ctx, Notificacao) == avisos  # notified once per account, not once per import
+
+
+def test_a_carrier_given_a_robot_notifies_each_account_without_credentials_once(ctx):
+    importar_clientes(ctx, ADMIN, CONTEUDO)
+    azuton = [c for c in _por_operadora(ctx)["AZUTON"] if c.status_ativo]
+    antes = _contar(ctx, Notificacao)
+    cadastros.definir_robo_operadora(ctx, ADMIN, "azuton", True)
+    assert _contar(ctx, Notificacao) - antes == len(azuton)
+    with ctx.db.leitura() as s:
+        assuntos = set(s.scalars(select(Notificacao.assunto).where(Notificacao.chave.in_(
+            [f"{notificacoes.CHAVE_SEM_CREDENCIAIS}{c.id}" for c in azuton]))))
+    assert len(assuntos) == len(azuton) and all(a.endswith(f"): {ROTULO_SEM_CREDENCIAIS}") for a in assuntos)
+    cadastros.definir_robo_operadora(ctx, ADMIN, "AZUTON", False)
+    cadastros.definir_robo_operadora(ctx, ADMIN, "AZUTON", True)
+    assert _contar(ctx, Notificacao) - antes == len(azuton)
+    with pytest.raises(RegraViolada, match="só letras e números"):
+        cadastros.garantir_operadora(ctx, ADMIN, "OI/VIVO")
 
 
 @pytest.mark.usefixtures("pipeline_env")

@@ -111,8 +111,8 @@ def importar_clientes(ctx: Contexto, ator: Ator, conteudo: bytes, *, dry_run: bo
     """Read the CSV and upsert every valid row; ``dry_run`` computes the same report and writes nothing.
 
     New carriers get a robot when their code is in ``BEG_RPA_OPERADORAS``; existing carriers are left as they are.
-    Each batch is planned in a read session (passwords decrypted and encrypted there, the slow part) and then
-    written in a short write transaction, so other writers get the lock between batches.
+    Each batch is planned in a read session (stored passwords decrypted and new ones encrypted there, outside the
+    write lock) and then written in a short write transaction, so other writers get the lock between batches.
     """
     ator.exigir(Permissao.GERIR_CADASTROS)
     leitura = ler_csv_clientes(conteudo)

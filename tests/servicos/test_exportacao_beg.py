@@ -82,8 +82,14 @@ def _contar(ctx, modelo, *condicoes) -> int:
         return s.scalar(select(func.count()).select_from(modelo).where(*condicoes))
 
 
-def test_real_shaped_export_imports_nearly_every_row_once(ctx):
+def test_real_shaped_export_imports_nearly_every_row_once(ctx, monkeypatch):
+    monkeypatch.setattr(importacao_clientes, "LINHAS_POR_TRANSACAO", 50)  # four batches
+    simulado = importar_clientes(ctx, ADMIN, CONTEUDO, dry_run=True)
+    assert _contar(ctx, Cliente) == 0 == _contar(ctx, Operadora)
     relatorio = importar_clientes(ctx, ADMIN, CONTEUDO)
+    assert simulado.por_operadora == relatorio.por_operadora
+    assert simulado.operadoras_criadas == relatorio.operadoras_criadas
+    assert sorted(relatorio.operadoras_criadas) == sorted(FORMAS)
     total = len(_celulas()) - 1
     assert (total - len(relatorio.rejeitados)) / total >= 0.98
     assert relatorio.criados + len(relatorio.duplicadas) + len(relatorio.rejeitados) == total

@@ -144,6 +144,40 @@ def clientes_importar(arquivo: Path, dry_run: bool) -> None:
 
 
 @cli.group()
+def operadoras() -> None:
+    """Operadoras e robôs de download."""
+
+
+@operadoras.command("listar")
+@mensagens_claras
+def operadoras_listar() -> None:
+    """Lista as operadoras: robô, situação, clientes e clientes sem credenciais de portal."""
+    from beg_pipeline.services import cadastros
+
+    resumo = cadastros.resumo_operadoras(_contexto(), _ator_cli())
+    if not resumo:
+        click.echo("Nenhuma operadora cadastrada (a importação de clientes as cria).")
+    for o in resumo:
+        click.echo(f"{o.codigo:<12} {'com robô' if o.possui_rpa else 'sem robô'}  "
+                   f"{'ativa' if o.status_ativo else 'inativa':<7}  {o.clientes} clientes, "
+                   f"{o.sem_credenciais} sem credenciais  ({o.nome})")
+
+
+@operadoras.command("robo")
+@click.argument("codigo")
+@click.option("--sim/--nao", "possui_rpa", required=True,
+              help="--sim: a API de robôs atende a operadora; --nao: faturas só por upload manual.")
+@mensagens_claras
+def operadoras_robo(codigo: str, possui_rpa: bool) -> None:
+    """Marca se a operadora CODIGO tem robô de download (para instalações sem navegador)."""
+    from beg_pipeline.services import cadastros
+
+    operadora = cadastros.definir_robo_operadora(_contexto(), _ator_cli(), codigo, possui_rpa)
+    click.echo(f"Operadora {operadora.codigo}: " + ("com robô de download." if possui_rpa
+                                                   else "sem robô (faturas por upload manual)."))
+
+
+@cli.group()
 def chaves() -> None:
     """Chaves de criptografia das senhas de portal."""
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from beg_pipeline.domain.cadastro import normalizar_codigo_operadora
 
 ENV_PREFIX = "BEG_"
 
@@ -41,6 +44,9 @@ class Settings(BaseSettings):
     rpa_retry_backoff_s: float = Field(default=60.0, ge=0)
     rpa_max_concurrency: int = Field(default=10, gt=0)
     rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
+    rpa_operadoras: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset({"OI", "VIVO", "EMBRATEL", "DIGITALNET"}),
+        description="Carrier codes the robot API serves, comma-separated: the import creates them with a robot.")
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -73,6 +79,13 @@ class Settings(BaseSettings):
         if len(value.split()) != 5:
             raise ValueError(f"expressão cron {value!r} deve ter 5 campos (minuto hora dia mês dia-da-semana)")
         return value
+
+    @field_validator("rpa_operadoras", mode="before")
+    @classmethod
+    def _codigos(cls, value: object) -> frozenset[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
 
     @field_validator("database_url")
     @classmethod

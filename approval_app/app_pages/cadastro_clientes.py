@@ -5,9 +5,10 @@ import streamlit as st
 
 from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros, consultas
-from beg_pipeline.services.importacao_clientes import importar_clientes
+from beg_pipeline.services.importacao_clientes import ArquivoInvalido, importar_clientes
 
 NOVO = "novo"
 POR_PAGINA = 50
@@ -27,6 +28,7 @@ with aba_clientes:
         "Razão social": l["razao_social"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"],
         "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
         "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
+        "Robô": ROTULO_SEM_CREDENCIAIS if l["sem_credenciais"] else ("sim" if l["possui_rpa"] else "não"),
         "Ativo": l["status_ativo"],
     } for l in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
 
@@ -41,7 +43,8 @@ with aba_clientes:
         cnpj = b.text_input("CNPJ", formatos.cnpj(cliente.cnpj) if cliente else "")
         codigo = a.selectbox("Operadora", operadoras,
                              index=operadoras.index(cliente.operadora.codigo) if cliente else 0)
-        filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "")
+        filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "",
+                              help="Número da conta que o robô procura no portal; opcional.")
         unidade = a.text_input("Unidade", cliente.unidade if cliente else "")
         servico = b.text_input("Serviço", cliente.servico if cliente else "")
         nome_sat = a.text_input("Nome no SAT", (cliente.nome_sat or "") if cliente else "")
@@ -71,7 +74,12 @@ with aba_importar:
     arquivo = st.file_uploader("Planilha de clientes (CSV)", type=["csv"])
     simular = st.checkbox("Apenas simular (não grava nada)", value=True)
     if st.button("Importar", type="primary", disabled=arquivo is None):
-        relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
+        try:
+            relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
+        except ArquivoInvalido as exc:
+            st.error(f"{exc} Nada foi gravado.")
+            st.stop()
         resumo = relatorio.resumo()
         (st.warning if relatorio.rejeitados else st.success)(resumo.splitlines()[0])
+        st.dataframe(pd.DataFrame(relatorio.tabela_operadoras()), hide_index=True)
         st.code(resumo, language=None)

@@ -30,7 +30,8 @@ if not pagina.total:
 
 tabela = pd.DataFrame([{
     "Cliente": l["cliente"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
-    "Situação": formatos.status_processo(l["status_processo"]), "Valor": formatos.moeda(l["valor_fatura"]),
+    "Situação": formatos.status_processo(l["status_processo"]) + (f" ({l['pendencia']})" if l["pendencia"] else ""),
+    "Valor": formatos.moeda(l["valor_fatura"]),
     "Vencimento": formatos.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
     "Última falha": l["classe_ultima_falha"] or "",
 } for l in pagina.linhas])

@@ -40,7 +40,7 @@ indice = next((n for n, i in enumerate(ids) if str(i) == pedido), 0)
 
 def _rotulo(processo_id) -> str:
     linha = linhas[processo_id]
-    falha = FALHAS.get(linha["classe_ultima_falha"] or "")
+    falha = linha["pendencia"] or FALHAS.get(linha["classe_ultima_falha"] or "")
     return (f"{linha['cliente']} · {linha['operadora']} · {linha['mes_ano']} · "
             f"{linha['tentativas_download']} tentativa(s)" + (f" · {falha}" if falha else ""))
 

@@ -108,7 +108,7 @@ class Cliente(Timestamps, Base):
     nome_sat: Mapped[str | None] = mapped_column(String(300))
     cnpj: Mapped[str] = mapped_column(String(14), index=True)
     operadora_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operadoras.id"), index=True)
-    filtro: Mapped[str] = mapped_column(String(200))
+    filtro: Mapped[str] = mapped_column(String(200), default="")  # "" when the account has none
     servico: Mapped[str] = mapped_column(String(100), default="")
     dados_sat: Mapped[str | None] = mapped_column(Text)
     unidade: Mapped[str] = mapped_column(String(200), default="")
@@ -196,6 +196,7 @@ class Execucao(Base):
 
 class Notificacao(Base):
     __tablename__ = "notificacoes"
+    __table_args__ = (Index("uq_notificacoes_chave", "chave", unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     tipo: Mapped[str] = mapped_column(String(20))
@@ -208,6 +209,7 @@ class Notificacao(Base):
     mensagem_erro: Mapped[str | None] = mapped_column(Text)
     processo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("processos.id"), index=True)
     data_criacao: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
+    chave: Mapped[str | None] = mapped_column(String(200), comment="de-duplication key: one notification per key")
 
 
 class Auditoria(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain import politica_tentativas as politica
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
@@ -359,8 +360,8 @@ def _motivo_para_esperar(processo: Processo, cliente: Cliente, operadora: Operad
         return "operadora sem robô: aguarda upload manual"
     if not cliente.status_ativo or not operadora.status_ativo:
         return "cliente ou operadora inativos"
-    if not cliente.login_portal or not cliente.senha_portal:
-        return "cliente sem login/senha de portal: cadastre-os ou faça upload manual"
+    if sem_credenciais(operadora.possui_rpa, cliente.login_portal, cliente.senha_portal is not None):
+        return ROTULO_SEM_CREDENCIAIS
     classe = next((c for c in ClasseFalha if c.value == processo.classe_ultima_falha), None)
     if politica.exige_pessoa(classe):
         return _ESPERA_POR_CLASSE[classe]

@@ -2,14 +2,14 @@
 
 - the importer under generated files never crashes (only ``ArquivoInvalido`` for an unusable file), imports every
   accepted row whole (every field, password included) and nothing of a rejected one, and an import that fails
-  midway leaves nothing behind;
+  midway leaves nothing of the failing batch behind;
 - a renamed executable, a PDF with /JavaScript, /Launch or /EmbeddedFile, a truncated PDF and an oversize file
   are refused with a reason, and the refusal changes nothing (status, executions, audit, object store);
 - a file name with ``../`` (or anything else) never reaches an object key, and a robot answer pointing outside
   the bucket is refused.
 
 The parser alone under arbitrary bytes and rows is covered by tests/dominio/test_leitura_csv.py
-(test_bytes_arbitrarios_so_levantam_arquivo_invalido, test_linhas_de_texto_arbitrario) and validar_pdf alone by
+(test_arbitrary_bytes_only_raise_arquivo_invalido, test_rows_of_arbitrary_text) and validar_pdf alone by
 tests/dominio/test_validacao_pdf.py; this file checks what reaches the database and the object store.
 """
 
@@ -168,7 +168,8 @@ def _importacao_gerada(ctx) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_failed_import_midway_leaves_nothing(ctx, monkeypatch):
-    """The vault fails on the 3rd password (any exception midway): not one client of the file is kept."""
+    """The vault fails on the 3rd password (any exception midway through a batch): not one client of the batch is
+    kept (a batch is LINHAS_POR_TRANSACAO rows; this file is one batch)."""
     conteudo = (Path(__file__).parents[1] / "fixtures" / "clientes" / "ok.csv").read_bytes()
     assert len([x for x in ler_csv_clientes(conteudo).linhas if x.senha_portal]) >= 3
     original, chamadas = ctx.cofre.cifrar, Counter()

@@ -238,3 +238,27 @@ def test_a_failed_batch_leaves_nothing_of_itself_and_the_same_file_again_complet
     monkeypatch.setattr(ctx.cofre, "cifrar", original)
     relatorio = importar_clientes(ctx, ADMIN, conteudo)
     assert (relatorio.criados, relatorio.inalterados) == (6, 4) and _contar(ctx, Cliente) == 10
+
+
+@pytest.mark.usefixtures("pipeline_env")
+def test_an_account_without_filtro_is_downloaded_and_reaches_sat(ctx):
+    """OI accounts with a login but no FILTRO (27 of 56 at BEG): the robot gets an empty filtro, SAT an empty nome_filtro."""
+    linhas = [linha for linha in _celulas()[1:] if _codigo(linha[4]) == "OI" and linha[15] == "ATIVO"]
+    oi = next(linha for linha in linhas if not linha[5].strip() and linha[11].strip() and " / " not in linha[3])
+    saida = io.StringIO()
+    csv.writer(saida, lineterminator="\r\n").writerows([_celulas()[0], oi])
+    importar_clientes(ctx, ADMIN, saida.getvalue().encode("cp1252"))
+    processos.criar_processos_do_mes(ctx, SISTEMA, MES)
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.test")
+    with simulador() as sim:
+        client = RpaClient(sim.base_url, rpa_token(ctx.settings), max_retries=1, backoff_base_s=0.001)
+        robos.baixar_faturas(ctx, object_store_from_settings(ctx.settings), client, MES,
+                             hoje=dt.date(2026, 12, 2), log=lambda _: None)
+        [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas
+        assert processo["status_processo"] == StatusProcesso.AGUARDANDO_APROVACAO.value
+        processos.aprovar(ctx, aprovador, processo["id"])
+        robos.enviar_ao_sat(ctx, client, MES, log=lambda _: None)
+        pedidos = [j.pedido for j in sim.jobs.values()]
+    [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas
+    assert processo["status_processo"] == StatusProcesso.UPLOAD_REALIZADO.value
+    assert [getattr(p, "filtro", getattr(p, "nome_filtro", None)) for p in pedidos] == ["", ""]

@@ -23,7 +23,7 @@ class PedidoDownload(BaseModel):
 
     login: str = Field(min_length=1)
     senha: SecretStr
-    filtro: str = Field(min_length=1)
+    filtro: str = ""  # the account number; legacy accounts without one are searched by login and CNPJ
     cnpj: str = Field(min_length=1)
     processo_id: str | None = None
 
@@ -42,7 +42,7 @@ class PedidoSat(BaseModel):
     cnpj: str = Field(min_length=1)
     razao: str = Field(min_length=1)
     operadora: str = Field(min_length=1)
-    nome_filtro: str = Field(min_length=1)
+    nome_filtro: str = ""  # empty for accounts without an account number (FILTRO is optional)
     unidade: str
     servico: str
     dados_sat: str

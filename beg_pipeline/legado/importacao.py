@@ -7,6 +7,9 @@ and OAuth tokens are not read at all.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
 import uuid
 from collections import Counter, defaultdict
@@ -16,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, Usuario
+from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, Usuario, agora
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.documentos import validar_cpf
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
@@ -42,6 +45,8 @@ class RelatorioLegado:
     pdfs: Counter = field(default_factory=Counter)
     colunas_ausentes: dict[str, list[str]] = field(default_factory=dict)
     reconciliacao: Reconciliacao | None = None
+    momento: dt.datetime = field(default_factory=agora)
+    arquivos: list[str] = field(default_factory=list)  # the CSV reports in the object store
 
     @property
     def ok(self) -> bool:
@@ -443,8 +448,25 @@ class _Importacao:
         return self.r
 
 
+def guardar_relatorios(store: ObjectStore, relatorio: RelatorioLegado) -> list[str]:
+    """The reconciliation and the list of occurrences as CSV files in the object store (``legado/…``)."""
+    carimbo = f"{relatorio.momento.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+    ocorrencias = io.StringIO()
+    escritor = csv.writer(ocorrencias)
+    escritor.writerow(["tabela", "id_legado", "rejeitado", "motivo"])
+    escritor.writerows([p.tabela, p.id_legado, "sim" if p.rejeitado else "não", p.motivo] for p in relatorio.problemas)
+    chaves = {f"legado/{carimbo}-reconciliacao.csv": relatorio.reconciliacao.csv(),
+              f"legado/{carimbo}-ocorrencias.csv": ocorrencias.getvalue()}
+    for chave, texto in chaves.items():
+        store.put(chave, texto.encode("utf-8-sig"), "text/csv")
+    return list(chaves)
+
+
 def importar_legado(ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: OrigemPasta, store: ObjectStore, *,
                     dry_run: bool = False) -> RelatorioLegado:
     """Import (or with ``dry_run`` only simulate) the legacy database and its PDFs; ends with the reconciliation."""
     ator.exigir(Permissao.GERIR_CADASTROS)
-    return _Importacao(ctx, ator, leitor, origem, store, dry_run).executar()
+    relatorio = _Importacao(ctx, ator, leitor, origem, store, dry_run).executar()
+    if not dry_run:
+        relatorio.arquivos = guardar_relatorios(store, relatorio)
+    return relatorio

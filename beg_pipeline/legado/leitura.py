@@ -45,7 +45,7 @@ INSTANTES = {"data_criacao", "data_atualizacao", "data_upload_manual", "data_apr
              "ultima_tentativa_download", "ultima_tentativa_upload_sat", "data_inicio", "data_fim"}
 
 
-class LegadoIlegivel(Exception):
+class LegadoIlegivel(ValueError):
     """The legacy database cannot be opened or lacks a table the import needs."""
 
 
@@ -143,7 +143,11 @@ class LeitorLegado:
     """Reads the legacy tables; ``colunas_ausentes`` says which expected columns a table lacks."""
 
     def __init__(self, url: str, fuso: ZoneInfo):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg2://" + url[len("postgresql://"):]
         try:
+            if not url.startswith(("postgresql+psycopg2://", "sqlite:///")):
+                raise ValueError(url)
             make_url(url)
         except Exception:  # noqa: BLE001 - any parse error means the same thing to the user
             raise LegadoIlegivel("--url inválida: use postgresql+psycopg2://usuario@host:5432/banco ou "

@@ -70,9 +70,10 @@ def corrigir_vencimento(data: dt.date | None, mes_ano: str) -> Vencimento:
         return Vencimento(None)
     mes, ano = (int(p) for p in mes_ano.split("/"))
     referencia = dt.date(ano, mes, 1)
+    fim_do_mes_seguinte = dt.date(ano + (mes + 1) // 12, (mes + 1) % 12 + 1, 1) - dt.timedelta(days=1)
 
-    def plausivel(d: dt.date) -> bool:
-        return referencia - dt.timedelta(days=45) <= d <= referencia + dt.timedelta(days=100)
+    def plausivel(d: dt.date) -> bool:  # invoices fall due in their month or the next one
+        return referencia - dt.timedelta(days=31) <= d <= fim_do_mes_seguinte
 
     if plausivel(data):
         return Vencimento(data)

@@ -102,8 +102,9 @@ def _ddl(sqlite: bool, tardias: bool) -> list[str]:
     ]
 
 
-def _cnpj(n: int) -> str:
-    base = f"{n:08d}0001"
+def cnpj_ficticio(i: int) -> str:
+    """The CNPJ of the fixture's i-th client."""
+    base = f"{10_000_000 + i:08d}0001"
     return base + stdnum_cnpj.calc_check_digits(base)
 
 
@@ -194,7 +195,7 @@ class LegadoFicticio:
                     ("c/sat", "SAT", "SAT INTERNO", None, None, None, None),
                     ("c/curto", "OI", "CNPJ CURTO LTDA", "X-1", "x", "y-senha", None)]
         for i, (nome, codigo, razao, filtro, login, senha, cpf) in enumerate(clientes):
-            cnpj = _cnpj(10_000_000 + i)
+            cnpj = cnpj_ficticio(i)
             if nome == "c/emb":
                 cnpj = stdnum_cnpj.format(cnpj)  # typed into the form, as typed
             if nome == "c/curto":

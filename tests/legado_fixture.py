@@ -29,7 +29,8 @@ STATUS = ["AGUARDANDO_DOWNLOAD", "AGUARDANDO_APROVACAO", "AGUARDANDO_ENVIO_SAT",
           "FALHA_ENVIO_SAT", "ENVIADO_SAT", "UPLOAD_SAT_REALIZADO", "CONCLUIDO", "REJEITADO", "DOWNLOAD_FALHOU"]
 CANONICO = {  # schema.md's table, written out independently of the code under test
     "AGUARDANDO_DOWNLOAD": "AGUARDANDO_DOWNLOAD", "DOWNLOAD_EM_ANDAMENTO": "AGUARDANDO_DOWNLOAD",
-    "ERRO_DOWNLOAD": "AGUARDANDO_DOWNLOAD", "REJEITADO": "AGUARDANDO_DOWNLOAD", "DOWNLOAD_FALHOU": "AGUARDANDO_DOWNLOAD",
+    "ERRO_DOWNLOAD": "AGUARDANDO_DOWNLOAD", "REJEITADO": "AGUARDANDO_DOWNLOAD",
+    "DOWNLOAD_FALHOU": "AGUARDANDO_DOWNLOAD",
     "AGUARDANDO_APROVACAO": "AGUARDANDO_APROVACAO", "DOWNLOAD_CONCLUIDO": "AGUARDANDO_APROVACAO",
     "DOWNLOAD_COMPLETO": "AGUARDANDO_APROVACAO", "PENDENTE_APROVACAO": "AGUARDANDO_APROVACAO",
     "AGUARDANDO_ENVIO_SAT": "AGUARDANDO_ENVIO_SAT", "SAT_EM_ANDAMENTO": "AGUARDANDO_ENVIO_SAT",
@@ -143,7 +144,7 @@ class LegadoFicticio:
     def _bool(self, valor: bool):
         return int(valor) if self.sqlite else valor
 
-    def criar(self) -> "LegadoFicticio":
+    def criar(self) -> LegadoFicticio:
         with self.engine.begin() as conn:
             for ddl in _ddl(self.sqlite, self.tardias):
                 conn.execute(text(ddl))

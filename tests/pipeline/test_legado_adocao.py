@@ -21,7 +21,8 @@ from tests.pipeline_fixtures import recursos_para, simulador
 def test_legacy_job_in_flight_is_adopted_without_a_second_submit(ctx, pipeline_env, tmp_path):
     cnpj = cnpj_ficticio(0)  # the OI client "c/oi" of the fixture
     with simulador() as sim:
-        with RpaClient.from_settings(load_settings(rpa_url=sim.base_url)) as client:  # the legacy sent it, no processo_id
+        # the legacy submitted this job (without a processo_id) and stopped following it
+        with RpaClient.from_settings(load_settings(rpa_url=sim.base_url)) as client:
             job_id = client.submeter_download("OI", PedidoDownload(login="acme", senha=CANARIO, filtro="FAT-1001",
                                                                    cnpj=cnpj)).job_id
         legado = LegadoFicticio(f"sqlite:///{tmp_path / 'legado.sqlite3'}", tmp_path / "bucket", sqlite=True,

@@ -28,7 +28,7 @@ from beg_pipeline.legado import regras, senhas
 from beg_pipeline.legado.gravacao import Acao, Contagem, Gravador, Problema, impressao
 from beg_pipeline.legado.leitura import LeitorLegado
 from beg_pipeline.legado.origem_pdfs import ChavePdfInvalida, OrigemPasta
-from beg_pipeline.legado.reconciliacao import LinhaLegado, Reconciliacao, reconciliar
+from beg_pipeline.legado.reconciliacao import LinhaLegado, PdfLegado, Reconciliacao, reconciliar, reconciliar_pdfs
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ChaveInvalida, ObjectStore, chave_fatura, sha256_hex
 
@@ -89,6 +89,8 @@ class _Importacao:
         self.senhas_portal = sorted({c["senha_portal"] for c in self.legado["clientes"]
                                      if c["senha_portal"] and len(c["senha_portal"]) >= 4}, key=len, reverse=True)
         self.reconciliar: dict[str, list[LinhaLegado]] = defaultdict(list)
+        self.rejeitados: set[tuple[str, str]] = set()
+        self.pdfs_nao_copiados: set[str] = set()  # legacy process ids whose PDF could not be copied (reported)
 
     # ------------------------------------------------------------------ helpers
     def _contar(self, tabela: str, id_legado: str, acao: Acao, motivo: str | None = None) -> None:
@@ -102,6 +104,7 @@ class _Importacao:
     def _rejeitar(self, tabela: str, linha: dict[str, Any], motivo: str, **chaves: Any) -> None:
         self.r.contagens[tabela].somar(Acao.REJEITADO)
         self.r.problema(tabela, linha["id"], motivo, rejeitado=True)
+        self.rejeitados.add((tabela, linha["id"]))
         self.reconciliar[tabela].append(LinhaLegado(linha["id"], rejeitado=True, **chaves))
 
     def _esconder(self, valor: Any) -> Any:
@@ -350,9 +353,11 @@ class _Importacao:
         try:
             tamanho = self.origem.tamanho(ref.chave)
         except ChavePdfInvalida as exc:
+            self.pdfs_nao_copiados.add(processo)
             self.r.problema("processos", processo, f"PDF: {exc}")
             return None
         if tamanho is None:
+            self.pdfs_nao_copiados.add(processo)
             self.r.pdfs["ausentes"] += 1
             self.r.problema("processos", processo, f"PDF ausente na cópia do bucket: {ref.chave}")
         return tamanho
@@ -365,6 +370,7 @@ class _Importacao:
         try:
             chave = chave_fatura(particao, operadora or "SEM_OPERADORA", processo_id, sha)
         except ChaveInvalida as exc:
+            self.pdfs_nao_copiados.add(linha["id"])
             self.r.problema("processos", linha["id"], f"PDF não copiado: {exc}")
             return None
         if not dados.startswith(b"%PDF-"):
@@ -436,6 +442,15 @@ class _Importacao:
 
         self.g.em_lotes(ordem, tratar)
 
+    def _pdfs_referenciados(self) -> list[PdfLegado]:
+        pdfs = []
+        for linha in self.legado["processos"]:
+            ref = regras.referencia_pdf(linha["fatura_s3_key"], linha["caminho_s3_fatura"], linha["url_fatura"])
+            if ref.chave:
+                rejeitado = ("processos", linha["id"]) in self.rejeitados or linha["id"] in self.pdfs_nao_copiados
+                pdfs.append(PdfLegado(linha["id"], rejeitado))
+        return pdfs
+
     def executar(self) -> RelatorioLegado:
         with self.g.simulacao():
             self.operadoras()
@@ -445,6 +460,8 @@ class _Importacao:
             self.execucoes()
             with self.g.sessao() as s:
                 self.r.reconciliacao = reconciliar(s, self.reconciliar, self.g.campos)
+                reconciliar_pdfs(s, self.r.reconciliacao, self._pdfs_referenciados(),
+                                 self.g.campos.get("processos", []), None if self.g.dry_run else self.store)
         return self.r
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from beg_pipeline.db.models import Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario
 from beg_pipeline.legado.gravacao import impressao_do_objeto
+from beg_pipeline.storage.base import ChaveInvalida, ObjectStore, ObjetoNaoEncontrado
 
 MODELOS = {"operadoras": Operadora, "usuarios": Usuario, "clientes": Cliente, "processos": Processo,
            "execucoes": Execucao}
@@ -35,6 +36,14 @@ class LinhaLegado:
     status: str | None = None
     mes: str | None = None
     valor: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PdfLegado:
+    """A PDF of bucket ``beg`` a legacy process references."""
+
+    id_legado: str
+    rejeitado: bool  # the process was rejected, or the object is missing from the bucket copy (both reported)
 
 
 @dataclass
@@ -76,13 +85,15 @@ class Reconciliacao:
         return saida.getvalue()
 
     def texto(self) -> str:
-        linhas = ["Reconciliação legado × novo (explicados = rejeitados com motivo ou mantidos/alterados no novo):",
-                  f"  {'tabela':<10} {'dimensão':<8} {'chave':<22} {'legado':>7} {'novo':>7} {'rejeit.':>7} "
-                  f"{'explic.':>7} {'soma legado':>14} {'soma novo':>14}  confere"]
+        linhas = ["Reconciliação legado × novo (confere quando legado = novo + rejeitados com motivo + explicados, "
+                  "isto é, mantidos ou alterados no sistema novo; o mesmo para a soma de valor_fatura):",
+                  f"  {'tabela':<10} {'dimensão':<8} {'chave':<22} {'legado':>6} {'novo':>6} {'rejeit':>6} "
+                  f"{'explic':>6} {'soma legado':>13} {'soma novo':>13} {'soma rejeit':>12} {'soma explic':>12}  "
+                  "confere"]
         for (tabela, dimensao, chave), c in sorted(self.celulas.items()):
-            linhas.append(f"  {tabela:<10} {dimensao:<8} {chave[:22]:<22} {c.legado:>7} {c.novo:>7} "
-                          f"{c.rejeitados:>7} {c.explicados:>7} {c.soma_legado:>14} {c.soma_novo:>14}  "
-                          f"{'sim' if c.confere else 'NÃO'}")
+            linhas.append(f"  {tabela:<10} {dimensao:<8} {chave[:22]:<22} {c.legado:>6} {c.novo:>6} "
+                          f"{c.rejeitados:>6} {c.explicados:>6} {c.soma_legado:>13} {c.soma_novo:>13} "
+                          f"{c.soma_rejeitados:>12} {c.soma_explicados:>12}  {'sim' if c.confere else 'NÃO'}")
         linhas.append("Reconciliação confere." if self.ok else
                       f"Reconciliação NÃO confere em {len(self.divergencias())} linha(s).")
         return "\n".join(linhas)
@@ -110,6 +121,39 @@ def _novos(s: Session, tabela: str, ids: list[str]) -> dict[str, Any]:
         for objeto in s.scalars(select(modelo).where(modelo.id.in_(uuids[inicio:inicio + 500]))):
             achados[str(objeto.id)] = objeto
     return achados
+
+
+def _proprio(m: LegadoMapeamento | None, objeto: Any, campos: list[str]) -> bool:
+    """Whether the new row is still exactly as the import wrote it."""
+    return (m is not None and m.hash_gravado is not None and m.id_novo == str(objeto.id)
+            and impressao_do_objeto(objeto, campos) == m.hash_gravado)
+
+
+def reconciliar_pdfs(s: Session, r: Reconciliacao, pdfs: list[PdfLegado], campos: list[str],
+                     store: ObjectStore | None) -> None:
+    """Every referenced PDF of bucket ``beg`` is stored (its SHA-256 checked in the store when given), or was
+    reported missing / its process rejected, or its process changed in the new system."""
+    mapa = {m.id_legado: m for m in s.scalars(select(LegadoMapeamento).where(LegadoMapeamento.tabela == "processos"))}
+    novos = _novos(s, "processos", sorted({mapa[p.id_legado].id_novo for p in pdfs if p.id_legado in mapa}))
+    c = r.celulas[("pdfs", "total", "-")]
+    for pdf in pdfs:
+        c.legado += 1
+        m = mapa.get(pdf.id_legado)
+        objeto = novos.get(m.id_novo) if m else None
+        if pdf.rejeitado:
+            c.rejeitados += 1
+        elif objeto is not None and not _proprio(m, objeto, campos):
+            c.explicados += 1
+        elif objeto is not None and objeto.fatura_sha256 and (
+                store is None or _sha_no_store(store, objeto.fatura_s3_key) == objeto.fatura_sha256):
+            c.novo += 1
+
+
+def _sha_no_store(store: ObjectStore, chave: str | None) -> str | None:
+    try:
+        return store.stat(chave).sha256 if chave else None
+    except (ObjetoNaoEncontrado, ChaveInvalida):
+        return None
 
 
 def reconciliar(s: Session, linhas: dict[str, list[LinhaLegado]], campos: dict[str, list[str]]) -> Reconciliacao:
@@ -140,9 +184,7 @@ def reconciliar(s: Session, linhas: dict[str, list[LinhaLegado]], campos: dict[s
             m, objeto = mapa.get(linha.id_legado), novos.get(ids[linha.id_legado] or "")
             if objeto is None:
                 continue  # lost: the legacy side counted it, the new side cannot
-            proprio = (m is not None and m.hash_gravado is not None and m.id_novo == str(objeto.id)
-                       and impressao_do_objeto(objeto, campos.get(tabela, [])) == m.hash_gravado)
-            if not proprio:
+            if not _proprio(m, objeto, campos.get(tabela, [])):
                 for chave in _chaves(tabela, linha.status, linha.mes):
                     r.celulas[chave].explicados += 1
                     r.celulas[chave].soma_explicados += valor

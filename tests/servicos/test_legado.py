@@ -14,8 +14,11 @@ from sqlalchemy.engine import make_url
 
 from beg_pipeline.cli import cli
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, LegadoMapeamento, Processo, Usuario
+from beg_pipeline.domain.perfis import Perfil
+from beg_pipeline.services import processos
 from beg_pipeline.services.autenticacao import LoginRecusado, autenticar
 from beg_pipeline.storage import object_store_from_settings
+from tests.builders import pessoa
 from tests.conftest import POSTGRES_URL
 from tests.legado_fixture import CANARIO, CANONICO, SENHA_LOGIN, LegadoFicticio
 
@@ -222,3 +225,32 @@ def test_legacy_login_password_accepted_once_then_argon2(settings, ctx, legado_p
     assert senha_hash.startswith("$argon2id$")
     assert autenticar(ctx, "admin@beg.com.br", SENHA_LOGIN).usuario_id == ator.usuario_id
     assert inativo is False  # self-registered account: imported, inactive until an admin says otherwise
+
+
+def test_changes_on_both_sides_keep_the_new_system_and_disagreement_exits_non_zero(settings, ctx, legado_pg):
+    legado = legado_pg()
+    assert importar(settings, legado).exit_code == 0
+    with ctx.db.leitura() as s:
+        em_aprovacao = s.scalars(select(Processo.id).where(Processo.status_processo == "AGUARDANDO_APROVACAO")
+                                 .order_by(Processo.id).limit(2)).all()
+    alterado_nos_dois, so_no_legado = (str(p) for p in em_aprovacao)
+    processos.rejeitar(ctx, pessoa(ctx, Perfil.APROVADOR, "novo@beg.com.br"), uuid.UUID(alterado_nos_dois),
+                       "fatura de outro cliente")
+    with legado.engine.begin() as conn:
+        conn.execute(text("UPDATE processos SET valor_fatura = 999.99 WHERE id IN (:a, :b)"),
+                     {"a": alterado_nos_dois, "b": so_no_legado})
+    resultado = importar(settings, legado)
+    assert resultado.exit_code == 0, resultado.output
+    assert f"processos {alterado_nos_dois}: alterado no legado e no sistema novo" in resultado.output
+    with ctx.db.leitura() as s:
+        mantido, chegou = s.get(Processo, uuid.UUID(alterado_nos_dois)), s.get(Processo, uuid.UUID(so_no_legado))
+    assert mantido.status_processo == "AGUARDANDO_DOWNLOAD" and mantido.valor_fatura != Decimal("999.99")
+    assert chegou.valor_fatura == Decimal("999.99") and chegou.status_processo == "AGUARDANDO_APROVACAO"
+
+    with ctx.db.leitura() as s:  # an imported PDF lost from the store: the reconciliation must fail
+        perdida = s.scalar(select(Processo.fatura_s3_key).where(Processo.fatura_s3_key.is_not(None),
+                                                                Processo.id != mantido.id).limit(1))
+    object_store_from_settings(settings).delete(perdida)
+    falha = importar(settings, legado)
+    assert falha.exit_code == 1
+    assert "pdfs       total" in falha.output and "NÃO confere" in falha.output

@@ -151,11 +151,13 @@ def legado() -> None:
 @legado.command("importar")
 @click.option("--url", required=True, metavar="URL",
               help="Banco do legado: postgresql+psycopg2://usuario@host:5432/banco ou sqlite:///caminho/db.sqlite3.")
-@click.option("--pdfs", required=True, metavar="PASTA", type=click.Path(file_okay=False, path_type=Path),
-              help="Cópia do bucket beg como pasta (`mc mirror beg/ PASTA`): o arquivo PASTA/<chave> é o objeto.")
+@click.option("--pdfs", metavar="PASTA", type=click.Path(file_okay=False, path_type=Path),
+              help="Cópia do bucket beg como pasta (`mc mirror beg/ PASTA`): o arquivo PASTA/<chave> é o objeto. "
+                   "Sem --pdfs, lê o bucket do legado ao vivo (BEG_LEGADO_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, "
+                   "_BUCKET, _SECURE).")
 @click.option("--dry-run", is_flag=True, help="Não grava nada: mostra o que faria e a reconciliação resultante.")
 @mensagens_claras
-def legado_importar(url: str, pdfs: Path, dry_run: bool) -> None:
+def legado_importar(url: str, pdfs: Path | None, dry_run: bool) -> None:
     """Importa operadoras, clientes, usuários, processos, execuções e PDFs do legado.
 
     \b
@@ -176,11 +178,11 @@ def legado_importar(url: str, pdfs: Path, dry_run: bool) -> None:
     """
     from beg_pipeline.legado.importacao import importar_legado
     from beg_pipeline.legado.leitura import LeitorLegado
-    from beg_pipeline.legado.origem_pdfs import OrigemPasta
+    from beg_pipeline.legado.origem_pdfs import origem_pdfs
     from beg_pipeline.storage import object_store_from_settings
 
     contexto = _contexto()
-    origem = OrigemPasta(pdfs)
+    origem = origem_pdfs(contexto.settings, pdfs)
     leitor = LeitorLegado(url, contexto.settings.tz)
     try:
         relatorio = importar_legado(contexto, _ator_cli(), leitor, origem,

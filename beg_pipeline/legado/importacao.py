@@ -16,10 +16,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo, Usuario, agora
+from beg_pipeline.db.models import Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario, agora
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.documentos import validar_cpf
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
@@ -27,11 +27,12 @@ from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Permissao
 from beg_pipeline.legado import regras, senhas
 from beg_pipeline.legado.gravacao import Acao, Contagem, Gravador, Problema, impressao
 from beg_pipeline.legado.leitura import LeitorLegado
-from beg_pipeline.legado.origem_pdfs import ChavePdfInvalida, OrigemPasta
+from beg_pipeline.legado.origem_pdfs import ChavePdfInvalida, OrigemPasta, OrigemS3
 from beg_pipeline.legado.reconciliacao import LinhaLegado, PdfLegado, Reconciliacao, reconciliar, reconciliar_pdfs
-from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.storage.base import ChaveInvalida, ObjectStore, chave_fatura, sha256_hex
 
+Origem = OrigemPasta | OrigemS3
 TABELAS = ("operadoras", "usuarios", "clientes", "processos", "execucoes")
 _NAO_ALFANUM = re.compile(r"[^0-9A-Za-z]")
 
@@ -78,7 +79,7 @@ class RelatorioLegado:
 
 
 class _Importacao:
-    def __init__(self, ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: OrigemPasta, store: ObjectStore,
+    def __init__(self, ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: Origem, store: ObjectStore,
                  dry_run: bool):
         self.ctx, self.leitor, self.origem, self.store = ctx, leitor, origem, store
         self.g = Gravador(ctx, ator, dry_run)
@@ -479,10 +480,12 @@ def guardar_relatorios(store: ObjectStore, relatorio: RelatorioLegado) -> list[s
     return list(chaves)
 
 
-def importar_legado(ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: OrigemPasta, store: ObjectStore, *,
+def importar_legado(ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: Origem, store: ObjectStore, *,
                     dry_run: bool = False) -> RelatorioLegado:
     """Import (or with ``dry_run`` only simulate) the legacy database and its PDFs; ends with the reconciliation."""
     ator.exigir(Permissao.GERIR_CADASTROS)
+    if not inspect(ctx.db.engine).has_table(LegadoMapeamento.__tablename__):
+        raise RegraViolada("O banco do sistema novo não tem as migrações mais recentes: rode `beg db upgrade` antes.")
     relatorio = _Importacao(ctx, ator, leitor, origem, store, dry_run).executar()
     if not dry_run:
         relatorio.arquivos = guardar_relatorios(store, relatorio)

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import uuid
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -148,10 +149,12 @@ class LeitorLegado:
         try:
             if not url.startswith(("postgresql+psycopg2://", "sqlite:///")):
                 raise ValueError(url)
-            make_url(url)
+            endereco = make_url(url)
         except Exception:  # noqa: BLE001 - any parse error means the same thing to the user
             raise LegadoIlegivel("--url inválida: use postgresql+psycopg2://usuario@host:5432/banco ou "
                                  "sqlite:///caminho/db.sqlite3") from None
+        if endereco.get_backend_name() == "sqlite" and not Path(endereco.database or "").is_file():
+            raise LegadoIlegivel(f"o arquivo SQLite do legado {endereco.database} não existe; confira --url")
         self.url = url
         self.fuso = fuso
         self.engine = create_engine(url)

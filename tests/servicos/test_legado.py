@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from minio import Minio
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,7 @@ from beg_pipeline.storage import object_store_from_settings
 from tests.builders import pessoa
 from tests.conftest import POSTGRES_URL
 from tests.legado_fixture import CANARIO, CANONICO, SENHA_LOGIN, LegadoFicticio
+from tests.s3_server import running_s3_server
 
 
 @pytest.fixture
@@ -254,3 +256,45 @@ def test_changes_on_both_sides_keep_the_new_system_and_disagreement_exits_non_ze
     falha = importar(settings, legado)
     assert falha.exit_code == 1
     assert "pdfs       total" in falha.output and "NÃO confere" in falha.output
+
+
+def test_pdfs_read_from_the_live_legacy_bucket(settings, ctx, tmp_path):
+    legado = LegadoFicticio(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "copia", sqlite=True).criar()
+    with running_s3_server() as endpoint:
+        cliente = Minio(endpoint, access_key="legado", secret_key="segredo-do-bucket", secure=False,
+                        region="us-east-1")
+        cliente.make_bucket("beg-legado")
+        for arquivo in legado.pasta_pdfs.rglob("*.pdf"):
+            cliente.fput_object("beg-legado", arquivo.relative_to(legado.pasta_pdfs).as_posix(), str(arquivo))
+        env = {"BEG_DATA_DIR": str(settings.data_dir), "BEG_DATABASE_URL": settings.resolved_database_url,
+               "BEG_SECRET_KEY": settings.secret_key.get_secret_value(), "BEG_LEGADO_S3_ENDPOINT": endpoint,
+               "BEG_LEGADO_S3_ACCESS_KEY": "legado", "BEG_LEGADO_S3_SECRET_KEY": "segredo-do-bucket",
+               "BEG_LEGADO_S3_BUCKET": "beg-legado"}
+        resultado = CliRunner().invoke(cli, ["legado", "importar", "--url", legado.url], env=env,
+                                       catch_exceptions=False)
+        legado.fechar()
+    assert resultado.exit_code == 0, resultado.output
+    assert "segredo-do-bucket" not in resultado.output
+    store = object_store_from_settings(settings)
+    with ctx.db.leitura() as s:
+        for pid, dados in legado.pdfs_gravados.items():
+            processo = s.get(Processo, uuid.UUID(pid))
+            if processo is not None:
+                assert store.get(processo.fatura_s3_key) == dados
+
+
+def test_clear_errors_for_an_unmigrated_target_or_a_bad_url(tmp_path, secret_key):
+    env = {"BEG_DATA_DIR": str(tmp_path / "dados"), "BEG_SECRET_KEY": secret_key}
+    legado = LegadoFicticio(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "pasta", sqlite=True).criar()
+    legado.fechar()
+    sem_migracao = CliRunner().invoke(cli, ["legado", "importar", "--url", legado.url, "--pdfs",
+                                            str(tmp_path / "pasta")], env=env)
+    assert sem_migracao.exit_code == 2 and "beg db upgrade" in sem_migracao.output
+    inexistente = CliRunner().invoke(cli, ["legado", "importar", "--url", f"sqlite:///{tmp_path / 'nada.db'}",
+                                           "--pdfs", str(tmp_path / "pasta")], env=env)
+    assert inexistente.exit_code == 2 and "não existe" in inexistente.output
+    assert not (tmp_path / "nada.db").exists()
+    url_ruim = CliRunner().invoke(cli, ["legado", "importar", "--url", "mysql://u:senha-secreta@h/db", "--pdfs",
+                                        str(tmp_path / "pasta")], env=env)
+    assert url_ruim.exit_code == 2 and "--url inválida" in url_ruim.output
+    assert "senha-secreta" not in url_ruim.output

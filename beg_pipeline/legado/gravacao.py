@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from beg_pipeline.db.models import LegadoMapeamento, agora
@@ -105,11 +106,18 @@ class Gravador:
             with self.ctx.db.transacao() as s:
                 yield s
 
-    def em_lotes(self, itens: list[Any], tratar: Callable[[Session, Any], None]) -> None:
+    def em_lotes(self, itens: list[Any], tratar: Callable[[Session, Any], None],
+                 ao_falhar: Callable[[Any, str], None]) -> None:
+        """Each row in its own savepoint: a row the database refuses is reported and the run goes on."""
         for inicio in range(0, len(itens), LOTE):
             with self.sessao() as s:
                 for item in itens[inicio:inicio + LOTE]:
-                    tratar(s, item)
+                    try:
+                        with s.begin_nested():
+                            tratar(s, item)
+                            s.flush()
+                    except DBAPIError as exc:  # the driver's message only: never the statement's parameters
+                        ao_falhar(item, f"o banco recusou a linha: {str(exc.orig).strip().splitlines()[0][:200]}")
 
     @staticmethod
     def mapeamentos(s: Session, tabela: str) -> dict[str, LegadoMapeamento]:

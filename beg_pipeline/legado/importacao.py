@@ -108,6 +108,12 @@ class _Importacao:
         self.rejeitados.add((tabela, linha["id"]))
         self.reconciliar[tabela].append(LinhaLegado(linha["id"], rejeitado=True, **chaves))
 
+    def _falhou(self, tabela: str):
+        def ao_falhar(linha: dict[str, Any], motivo: str) -> None:
+            self.reconciliar[tabela] = [r for r in self.reconciliar[tabela] if r.id_legado != linha["id"]]
+            self._rejeitar(tabela, linha, motivo)
+        return ao_falhar
+
     def _esconder(self, valor: Any) -> Any:
         """Portal passwords never travel into the new database inside logs or JSON (defence in depth)."""
         if valor is None or not self.senhas_portal:
@@ -143,7 +149,7 @@ class _Importacao:
 
         with self.g.sessao() as s:
             mapa = self.g.mapeamentos(s, "operadoras")
-        self.g.em_lotes(self.legado["operadoras"], tratar)
+        self.g.em_lotes(self.legado["operadoras"], tratar, self._falhou("operadoras"))
 
     # ------------------------------------------------------------------ usuarios (+ users)
     def usuarios(self) -> None:
@@ -208,7 +214,7 @@ class _Importacao:
 
         with self.g.sessao() as s:
             mapas = {t: self.g.mapeamentos(s, t) for t in ("usuarios", "users")}
-        self.g.em_lotes(emails, tratar)
+        self.g.em_lotes(emails, tratar, lambda email, motivo: self.r.problema("usuarios", email, motivo, True))
         self.mapa_usuarios = {**{f"users:{k}": m.id_novo for k, m in mapas["users"].items()},
                               **{k: m.id_novo for k, m in mapas["usuarios"].items()}}
 
@@ -238,6 +244,12 @@ class _Importacao:
             cnpj = _NAO_ALFANUM.sub("", linha["cnpj"] or "").upper()
             if len(cnpj) != 14:
                 self._rejeitar("clientes", linha, f"CNPJ {linha['cnpj']!r} não tem 14 caracteres: corrija no legado")
+                return
+            longos = [c for c, limite in (("servico", 100), ("unidade", 200), ("filtro", 200), ("razao_social", 300),
+                                          ("nome_sat", 300), ("login_portal", 200))
+                      if len(linha[c] or "") > limite]
+            if longos:
+                self._rejeitar("clientes", linha, f"campo(s) {', '.join(longos)} longo(s) demais para o sistema novo")
                 return
             if cnpj != (linha["cnpj"] or ""):
                 self.r.conversoes["clientes: CNPJ com pontuação → só caracteres"] += 1
@@ -277,7 +289,7 @@ class _Importacao:
                                                         "serviço) já existia no sistema novo: mantido")
             self.reconciliar["clientes"].append(LinhaLegado(linha["id"]))
 
-        self.g.em_lotes(self.legado["clientes"], tratar)
+        self.g.em_lotes(self.legado["clientes"], tratar, self._falhou("clientes"))
 
     # ------------------------------------------------------------------ processos
     def processos(self) -> None:
@@ -343,7 +355,7 @@ class _Importacao:
                                                          "mantido")
             self.reconciliar["processos"].append(LinhaLegado(linha["id"], id_novo=str(novo_id), **chaves))
 
-        self.g.em_lotes(sorted(self.legado["processos"], key=lambda p: p["id"]), tratar)
+        self.g.em_lotes(sorted(self.legado["processos"], key=lambda p: p["id"]), tratar, self._falhou("processos"))
 
     def _tamanho_pdf(self, processo: str, ref: regras.ReferenciaPdf) -> int | None:
         if ref.problema:
@@ -425,7 +437,7 @@ class _Importacao:
                 mensagem_log=self._esconder(linha["mensagem_log"]), url_arquivo_s3=linha["url_arquivo_s3"],
                 executado_por_usuario_id=self._usuario(linha["executado_por_usuario_id"], "execucoes", linha["id"],
                                                        "executor"),
-                ip_origem=linha["ip_origem"], user_agent=linha["user_agent"])
+                ip_origem=(linha["ip_origem"] or "")[:64] or None, user_agent=(linha["user_agent"] or "")[:500] or None)
             hash_linha = impressao(valores)
             m = mapa.get(linha["id"])
             extras = None
@@ -441,7 +453,7 @@ class _Importacao:
             self._contar("execucoes", linha["id"], acao)
             self.reconciliar["execucoes"].append(LinhaLegado(linha["id"], id_novo=str(novo_id), **chaves))
 
-        self.g.em_lotes(ordem, tratar)
+        self.g.em_lotes(ordem, tratar, self._falhou("execucoes"))
 
     def _pdfs_referenciados(self) -> list[PdfLegado]:
         pdfs = []

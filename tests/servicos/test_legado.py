@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from beg_pipeline.cli import cli
-from beg_pipeline.db.models import Auditoria, Cliente, Execucao, LegadoMapeamento, Processo, Usuario
+from beg_pipeline.db.models import Auditoria, Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import processos
 from beg_pipeline.services.autenticacao import LoginRecusado, autenticar
@@ -128,7 +128,7 @@ def test_import_reconciles_is_idempotent_and_incremental(settings, ctx, legado_p
     assert simulacao.exit_code == 0, simulacao.output
     assert "Simulação" in simulacao.output and "Reconciliação confere" in simulacao.output
     assert _contagens(ctx) == dict.fromkeys(_contagens(ctx), 0)  # the dry run wrote nothing
-    assert not (settings.data_dir / "objetos" / "faturas").exists()
+    assert object_store_from_settings(settings).list("") == []
 
     primeira = importar(settings, legado)
     assert primeira.exit_code == 0, primeira.output
@@ -238,7 +238,7 @@ def test_changes_on_both_sides_keep_the_new_system_and_disagreement_exits_non_ze
     alterado_nos_dois, so_no_legado = (str(p) for p in em_aprovacao)
     processos.rejeitar(ctx, pessoa(ctx, Perfil.APROVADOR, "novo@beg.com.br"), uuid.UUID(alterado_nos_dois),
                        "fatura de outro cliente")
-    with legado.engine.begin() as conn:
+    with legado.engine.begin() as conn:  # the legacy changes both rows meanwhile
         conn.execute(text("UPDATE processos SET valor_fatura = 999.99 WHERE id IN (:a, :b)"),
                      {"a": alterado_nos_dois, "b": so_no_legado})
     resultado = importar(settings, legado)
@@ -298,3 +298,16 @@ def test_clear_errors_for_an_unmigrated_target_or_a_bad_url(tmp_path, secret_key
                                         str(tmp_path / "pasta")], env=env)
     assert url_ruim.exit_code == 2 and "--url inválida" in url_ruim.output
     assert "senha-secreta" not in url_ruim.output
+
+
+def test_a_row_the_database_refuses_is_reported_and_the_run_goes_on(settings, ctx, tmp_path):
+    with ctx.db.transacao() as s:  # the new system already has a carrier named like the legacy's OI
+        s.add(Operadora(nome="Oi", codigo="OI_MOVEL", possui_rpa=False))
+    legado = LegadoFicticio(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "bucket", sqlite=True).criar()
+    legado.fechar()
+    resultado = importar(settings, legado)
+    assert resultado.exit_code == 0, resultado.output
+    assert f"[REJEITADO] operadoras {legado.ids['op/OI']}: o banco recusou a linha" in resultado.output
+    assert f"[REJEITADO] clientes {legado.ids['c/oi']}: operadora do cliente não foi importada" in resultado.output
+    with ctx.db.leitura() as s:
+        assert s.scalar(select(func.count()).select_from(Cliente)) == 5  # the other carriers' clients arrived

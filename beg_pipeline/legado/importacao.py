@@ -3,82 +3,42 @@
 Idempotent and incremental (see ``gravacao``); every dirty case of ``schema.md`` is converted or rejected with a
 reason, never fatal. Portal passwords are encrypted on the way in and never appear in a report; the legacy's robot
 and OAuth tokens are not read at all.
+
+(Slightly over 400 lines on purpose: the five table steps share one run's state — mappings, rejections,
+reconciliation lines — and read best side by side.)
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import re
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario, agora
+from beg_pipeline.db.models import Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.documentos import validar_cpf
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Permissao
 from beg_pipeline.legado import regras, senhas
-from beg_pipeline.legado.gravacao import Acao, Contagem, Gravador, Problema, impressao
+from beg_pipeline.legado.gravacao import Acao, Gravador, impressao
 from beg_pipeline.legado.leitura import LeitorLegado
 from beg_pipeline.legado.origem_pdfs import ChavePdfInvalida, OrigemPasta, OrigemS3
-from beg_pipeline.legado.reconciliacao import LinhaLegado, PdfLegado, Reconciliacao, reconciliar, reconciliar_pdfs
+from beg_pipeline.legado.reconciliacao import LinhaLegado, PdfLegado, reconciliar, reconciliar_pdfs
+from beg_pipeline.legado.relatorio import TABELAS, RelatorioLegado, guardar_relatorios
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.storage.base import ChaveInvalida, ObjectStore, chave_fatura, sha256_hex
 
 Origem = OrigemPasta | OrigemS3
-TABELAS = ("operadoras", "usuarios", "clientes", "processos", "execucoes")
 _NAO_ALFANUM = re.compile(r"[^0-9A-Za-z]")
 
 
-@dataclass
-class RelatorioLegado:
-    dry_run: bool
-    contagens: dict[str, Contagem] = field(default_factory=lambda: {t: Contagem() for t in TABELAS})
-    problemas: list[Problema] = field(default_factory=list)
-    conversoes: Counter = field(default_factory=Counter)  # "tabela: de → para" for every converted legacy value
-    pdfs: Counter = field(default_factory=Counter)
-    colunas_ausentes: dict[str, list[str]] = field(default_factory=dict)
-    reconciliacao: Reconciliacao | None = None
-    momento: dt.datetime = field(default_factory=agora)
-    arquivos: list[str] = field(default_factory=list)  # the CSV reports in the object store
-
-    @property
-    def ok(self) -> bool:
-        return self.reconciliacao is not None and self.reconciliacao.ok
-
-    def problema(self, tabela: str, id_legado: Any, motivo: str, rejeitado: bool = False) -> None:
-        self.problemas.append(Problema(tabela, str(id_legado), motivo, rejeitado))
-
-    def resumo(self) -> str:
-        linhas = ["Simulação: nada foi gravado. O que a importação faria:" if self.dry_run else "Importação do legado:"]
-        for tabela, contagem in self.contagens.items():
-            partes = ", ".join(f"{n} {a.value}s" for a, n in contagem.acoes.items() if n)
-            linhas.append(f"  {tabela}: {partes or 'nada'}")
-        if self.pdfs:
-            linhas.append("  PDFs: " + ", ".join(f"{n} {k}" for k, n in sorted(self.pdfs.items())))
-        for tabela, colunas in self.colunas_ausentes.items():
-            linhas.append(f"  colunas ausentes no legado (lidas como vazias): {tabela}.{', '.join(colunas)}")
-        if self.conversoes:
-            linhas.append("Valores convertidos:")
-            linhas += [f"  {chave}: {n}" for chave, n in sorted(self.conversoes.items())]
-        if self.problemas:
-            rejeitadas = sum(p.rejeitado for p in self.problemas)
-            linhas.append(f"Ocorrências ({len(self.problemas)}; rejeitadas: {rejeitadas}):")
-            linhas += [f"  [{'REJEITADO' if p.rejeitado else 'aviso'}] {p.tabela} {p.id_legado}: {p.motivo}"
-                       for p in self.problemas]
-        if self.reconciliacao is not None:
-            linhas.append(self.reconciliacao.texto())
-        return "\n".join(linhas)
-
-
 class _Importacao:
+    """One run: the table steps in dependency order, then the reconciliation."""
+
     def __init__(self, ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: Origem, store: ObjectStore,
                  dry_run: bool):
         self.ctx, self.leitor, self.origem, self.store = ctx, leitor, origem, store
@@ -116,17 +76,7 @@ class _Importacao:
 
     def _esconder(self, valor: Any) -> Any:
         """Portal passwords never travel into the new database inside logs or JSON (defence in depth)."""
-        if valor is None or not self.senhas_portal:
-            return valor
-        if isinstance(valor, str):
-            for senha in self.senhas_portal:
-                valor = valor.replace(senha, "***")
-            return valor
-        if isinstance(valor, dict):
-            return {k: self._esconder(v) for k, v in valor.items()}
-        if isinstance(valor, list):
-            return [self._esconder(v) for v in valor]
-        return valor
+        return regras.esconder(valor, self.senhas_portal)
 
     # ------------------------------------------------------------------ operadoras
     def operadoras(self) -> None:
@@ -476,20 +426,6 @@ class _Importacao:
                 reconciliar_pdfs(s, self.r.reconciliacao, self._pdfs_referenciados(),
                                  self.g.campos.get("processos", []), None if self.g.dry_run else self.store)
         return self.r
-
-
-def guardar_relatorios(store: ObjectStore, relatorio: RelatorioLegado) -> list[str]:
-    """The reconciliation and the list of occurrences as CSV files in the object store (``legado/…``)."""
-    carimbo = f"{relatorio.momento.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-    ocorrencias = io.StringIO()
-    escritor = csv.writer(ocorrencias)
-    escritor.writerow(["tabela", "id_legado", "rejeitado", "motivo"])
-    escritor.writerows([p.tabela, p.id_legado, "sim" if p.rejeitado else "não", p.motivo] for p in relatorio.problemas)
-    chaves = {f"legado/{carimbo}-reconciliacao.csv": relatorio.reconciliacao.csv(),
-              f"legado/{carimbo}-ocorrencias.csv": ocorrencias.getvalue()}
-    for chave, texto in chaves.items():
-        store.put(chave, texto.encode("utf-8-sig"), "text/csv")
-    return list(chaves)
 
 
 def importar_legado(ctx: Contexto, ator: Ator, leitor: LeitorLegado, origem: Origem, store: ObjectStore, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao, status_exigido
@@ -160,3 +161,18 @@ def status_das_tentativas(tentativas: list[Tentativa], status_processo: dict[str
             resultado[t.id_legado] = (StatusExecucao.FALHOU, "EXECUTANDO abandonada no legado (sem job a adotar "
                                                              "ou substituída por tentativa posterior): FALHOU")
     return resultado
+
+
+def esconder(valor: Any, segredos: list[str]) -> Any:
+    """``valor`` (text, or JSON made of dicts and lists) with every secret replaced by ``***``."""
+    if valor is None or not segredos:
+        return valor
+    if isinstance(valor, str):
+        for segredo in segredos:
+            valor = valor.replace(segredo, "***")
+        return valor
+    if isinstance(valor, dict):
+        return {k: esconder(v, segredos) for k, v in valor.items()}
+    if isinstance(valor, list):
+        return [esconder(v, segredos) for v in valor]
+    return valor

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from stdnum.br import cnpj as stdnum_cnpj
+from werkzeug.security import generate_password_hash
 
 CANARIO = "Canario-Portal-7f3a9e"
 SENHA_LOGIN = "senha-do-legado-123"
@@ -176,8 +177,11 @@ class LegadoFicticio:
                    ("Aprovador@BEG.com.br", "APROVADOR", True), ("operador@beg.com.br", "OPERADOR", True),
                    ("antigo@beg.com.br", "APROVADOR", False)]
         for email, perfil, ativo in pessoas:
+            extra = {}
+            if self.sqlite and email == "operador@beg.com.br":  # dev SQLite: a werkzeug hash added by a script
+                extra["password_hash"] = generate_password_hash(SENHA_LOGIN)
             self.inserir(conn, "usuarios", id=self._id(f"u/{email}"), nome_completo=email.split("@")[0].title(),
-                         email=email, telefone="(91) 99999-0000", perfil_usuario=perfil, status_ativo=ativo)
+                         email=email, telefone="(91) 99999-0000", perfil_usuario=perfil, status_ativo=ativo, **extra)
         contas = [(1, "admin", "admin@beg.com.br", True), (2, "aprovador", "aprovador@beg.com.br", False),
                   (3, "curioso", "curioso@gmail.com", False), (4, "(gh)fulano", None, False)]
         for n, username, email, admin in contas:

@@ -156,9 +156,11 @@ class Gravador:
             self._auditar(s, Acao.UNIFICADO, tabela, id_legado, achado.id, processo_id, None)
             return Acao.UNIFICADO, achado.id
         novo_id = _id_livre(s, modelo, id_preferido)
-        objeto = modelo(id=novo_id, **valores, **(extras or {}))
+        extras = dict(extras or {})
+        criado_em = extras.pop("data_criacao", None)  # the legacy's creation time, when it has one
+        objeto = modelo(id=novo_id, **valores, **extras)
         if hasattr(objeto, "data_criacao"):
-            objeto.data_criacao = objeto.data_atualizacao = self.momento
+            objeto.data_criacao, objeto.data_atualizacao = criado_em or self.momento, self.momento
         s.add(objeto)
         s.flush()
         self._mapear(s, tabela, id_legado, novo_id, hash_linha, impressao_do_objeto(objeto, campos), mapa)

@@ -92,6 +92,7 @@ class _Importacao:
                            classe_rpa=linha["classe_rpa"], configuracao_rpa=linha["configuracao_rpa"])
             acao, _ = self.g.aplicar(
                 s, "operadoras", Operadora, linha["id"], valores, impressao(valores), mapa, id_preferido=linha["id"],
+                extras={"data_criacao": linha["data_criacao"]},
                 existente=lambda: s.scalar(select(Operadora).where(Operadora.codigo == codigo)))
             self._contar("operadoras", linha["id"], acao, f"operadora {codigo} já existia no sistema novo: mantida")
             self.codigos[linha["id"]] = codigo
@@ -141,10 +142,11 @@ class _Importacao:
                 ativo = principal["status_ativo"] is not False
                 id_legado, tabela, nome, telefone = (principal["id"], "usuarios", principal["nome_completo"],
                                                      principal["telefone"])
-                if conta is None:
-                    self.r.problema("usuarios", principal["id"], f"{email} não tem conta de login (users) no legado: "
-                                                                 "um administrador define a senha no sistema novo")
-            senha_hash = senhas.hash_importado(conta["password"] if conta else None)
+            senha_hash = senhas.hash_importado(conta["password"] if conta else None,
+                                               principal["password_hash"] if principal else None)
+            if conta is None and senha_hash == senhas.SEM_SENHA:
+                self.r.problema("usuarios", principal["id"], f"{email} não tem conta de login (users) no legado: "
+                                                             "um administrador define a senha no sistema novo")
             if conta is not None and conta["password"] is not None and senha_hash == senhas.SEM_SENHA:
                 self.r.problema("users", conta["id"], "senha do legado em formato desconhecido: defina uma nova")
             valores = dict(nome_completo=(nome or email)[:200], email=email, telefone=(telefone or None),
@@ -153,6 +155,7 @@ class _Importacao:
             acao, novo_id = self.g.aplicar(
                 s, tabela, Usuario, id_legado if tabela == "usuarios" else str(conta["id"]), valores,
                 impressao(valores), mapa, id_preferido=principal["id"] if principal else None,
+                extras={"data_criacao": principal["data_criacao"] if principal else None},
                 existente=lambda: s.scalar(select(Usuario).where(func.lower(Usuario.email) == email)))
             self._contar("usuarios", id_legado, acao, f"{email} já existia no sistema novo: mantido como está")
             for extra in perfil_rows[1:]:
@@ -231,6 +234,7 @@ class _Importacao:
             chave = (cnpj, uuid.UUID(operadora), valores["filtro"], valores["unidade"], valores["servico"])
             acao, _ = self.g.aplicar(
                 s, "clientes", Cliente, linha["id"], valores, hash_linha, mapa, id_preferido=linha["id"],
+                extras={"data_criacao": linha["data_criacao"]},
                 mudou=senha_mudou,
                 existente=lambda: s.scalar(select(Cliente).where(
                     Cliente.cnpj == chave[0], Cliente.operadora_id == chave[1], Cliente.filtro == chave[2],
@@ -298,6 +302,7 @@ class _Importacao:
                     valores.update(fatura_s3_key=pdf[0], caminho_s3_fatura=pdf[0], fatura_sha256=pdf[1])
             acao, novo_id = self.g.aplicar(
                 s, "processos", Processo, linha["id"], valores, hash_linha, mapa, id_preferido=linha["id"],
+                extras={"data_criacao": linha["data_criacao"]},
                 sha256_pdf=pdf and pdf[1],
                 existente=lambda: s.scalar(select(Processo).where(Processo.cliente_id == valores["cliente_id"],
                                                                   Processo.mes_ano == valores["mes_ano"])))

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 COLUNAS: dict[str, tuple[str, ...]] = {
     "usuarios": ("id", "nome_completo", "email", "telefone", "perfil_usuario", "status_ativo", "data_criacao",
-                 "data_atualizacao"),
+                 "data_atualizacao", "password_hash"),  # password_hash: dev SQLite databases only
     "users": ("id", "username", "email", "password", "oauth_github", "is_admin"),
     "operadoras": ("id", "nome", "codigo", "possui_rpa", "status_ativo", "url_portal", "configuracao_rpa",
                    "classe_rpa", "data_criacao", "data_atualizacao"),
@@ -37,6 +37,7 @@ COLUNAS: dict[str, tuple[str, ...]] = {
                   "url_arquivo_s3", "numero_tentativa", "detalhes_erro", "executado_por_usuario_id", "ip_origem",
                   "user_agent"),
 }
+OPCIONAIS = {"usuarios": {"password_hash"}}  # columns only some databases ever had: absent is normal
 IDS = {"id", "operadora_id", "cliente_id", "processo_id", "aprovado_por_usuario_id", "executado_por_usuario_id"}
 BOOLEANOS = {"status_ativo", "possui_rpa", "enviado_para_sat", "upload_manual", "criado_automaticamente", "is_admin"}
 INTEIROS = {"tentativas_download", "tentativas_upload_sat", "numero_tentativa"}
@@ -103,7 +104,7 @@ def _data(valor: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(valor).strip()[:10])
 
 
-def _instante(valor: Any, fuso: ZoneInfo) -> dt.datetime | None:
+def _instante(valor: Any, fuso: dt.tzinfo) -> dt.datetime | None:
     """Timezone-aware; the legacy wrote naive server-local times, read here in ``fuso``."""
     if valor is None or valor == "":
         return None
@@ -131,8 +132,8 @@ def normalizar(tabela: str, linha: dict[str, Any], fuso: ZoneInfo) -> dict[str, 
             saida[coluna] = _json(valor)
         elif coluna in DATAS:
             saida[coluna] = _data(valor)
-        elif coluna in INSTANTES:
-            saida[coluna] = _instante(valor, fuso)
+        elif coluna in INSTANTES:  # the server's now() (creation/update columns) is UTC on SQLite; the app's is local
+            saida[coluna] = _instante(valor, dt.UTC if coluna in ("data_criacao", "data_atualizacao") else fuso)
         elif coluna == "password":
             saida[coluna] = bytes(valor) if isinstance(valor, (bytes, memoryview)) else valor
         else:
@@ -171,7 +172,7 @@ class LeitorLegado:
 
     def colunas_ausentes(self, tabela: str) -> list[str]:
         existentes = self._colunas.get(tabela, set())
-        return [c for c in COLUNAS[tabela] if c not in existentes]
+        return [c for c in COLUNAS[tabela] if c not in existentes and c not in OPCIONAIS.get(tabela, set())]
 
     def ler(self, tabela: str) -> list[dict[str, Any]]:
         existentes = [c for c in COLUNAS[tabela] if c in self._colunas.get(tabela, set())]

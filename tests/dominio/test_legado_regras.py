@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from beg_pipeline.domain.execucao import StatusExecucao
 from beg_pipeline.domain.processo import StatusProcesso
@@ -75,3 +76,11 @@ def test_legacy_password_hash_verifies_only_the_right_password():
     assert senhas.hash_importado(None) == senhas.SEM_SENHA
     assert senhas.hash_importado(b"scrypt:32768:8:1$salt$abc") == senhas.SEM_SENHA
     assert not senhas.senha_legada_confere(senhas.SEM_SENHA, "")
+
+
+@pytest.mark.parametrize("metodo", ["scrypt", "pbkdf2:sha256:1000"])
+def test_dev_database_werkzeug_hashes_verify(metodo):
+    importado = senhas.hash_importado(None, generate_password_hash("s3nha-dev", method=metodo))
+    assert importado.startswith(senhas.PREFIXO_WERKZEUG)
+    assert senhas.senha_legada_confere(importado, "s3nha-dev")
+    assert not senhas.senha_legada_confere(importado, "outra")

@@ -209,7 +209,17 @@ def test_sqlite_legacy_with_integer_ids_and_missing_late_columns(settings, ctx, 
                         and p["cliente_id"] != legado.ids["c/curto"] and p["status_processo"] != "STATUS_ESTRANHO"]
             assert inteiros and set(s.scalars(select(Processo.aprovado_por_usuario_id)
                                               .where(Processo.id.in_(inteiros)))) == {admin}
+            criado = s.scalar(select(Processo.data_criacao).where(Processo.id == inteiros[0]))
+        with legado.engine.connect() as conn:  # the legacy's creation time is kept (SQLite's now() is UTC)
+            original = conn.execute(text("SELECT data_criacao FROM processos WHERE id = :i"),
+                                    {"i": str(inteiros[0])}).scalar_one()
+        assert criado.replace(tzinfo=None).isoformat(" ").startswith(str(original)[:19])
         assert importar(settings, legado).exit_code == 0
+        # the dev database's werkzeug hash (usuarios.password_hash) is accepted once, then argon2id
+        assert autenticar(ctx, "operador@beg.com.br", SENHA_LOGIN).perfil.value == "OPERADOR"
+        with ctx.db.leitura() as s:
+            assert s.scalar(select(Usuario.senha_hash).where(Usuario.email == "operador@beg.com.br")).startswith(
+                "$argon2id$")
     finally:
         legado.fechar()
 

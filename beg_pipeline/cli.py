@@ -1,4 +1,4 @@
-"""The ``beg`` command: database, users, client import, keys, demo data and the robot simulator."""
+"""The ``beg`` command: database, users, client and legacy import, keys, demo data and the robot simulator."""
 
 from __future__ import annotations
 
@@ -175,6 +175,59 @@ def operadoras_robo(codigo: str, possui_rpa: bool) -> None:
     operadora = cadastros.definir_robo_operadora(_contexto(), _ator_cli(), codigo, possui_rpa)
     click.echo(f"Operadora {operadora.codigo}: " + ("com robô de download." if possui_rpa
                                                    else "sem robô (faturas por upload manual)."))
+
+
+@cli.group()
+def legado() -> None:
+    """Migração do sistema legado (Flask): importação e reconciliação."""
+
+
+@legado.command("importar")
+@click.option("--url", required=True, metavar="URL",
+              help="Banco do legado: postgresql+psycopg2://usuario@host:5432/banco ou sqlite:///caminho/db.sqlite3.")
+@click.option("--pdfs", metavar="PASTA", type=click.Path(file_okay=False, path_type=Path),
+              help="Cópia do bucket beg como pasta (`mc mirror beg/ PASTA`): o arquivo PASTA/<chave> é o objeto. "
+                   "Sem --pdfs, lê o bucket do legado ao vivo (BEG_LEGADO_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, "
+                   "_BUCKET, _SECURE).")
+@click.option("--dry-run", is_flag=True, help="Não grava nada: mostra o que faria e a reconciliação resultante.")
+@mensagens_claras
+def legado_importar(url: str, pdfs: Path | None, dry_run: bool) -> None:
+    """Importa operadoras, clientes, usuários, processos, execuções e PDFs do legado.
+
+    \b
+    - Idempotente e incremental: rodar de novo não muda nada; linhas novas ou
+      alteradas no legado desde a última importação chegam. Uma linha alterada
+      nos dois sistemas é mantida como está no sistema novo e relatada.
+    - Senhas de portal são cifradas na entrada (nunca aparecem na saída); os
+      tokens do robô e do GitHub do legado não são migrados.
+    - Usuários: `usuarios` e `users` unidos por e-mail; a senha do legado vale
+      uma vez, no primeiro login, e é trocada por argon2id.
+    - Status antigos viram os 4 status atuais (como em schema.md); jobs do robô
+      ainda EXECUTANDO no legado são adotados pela próxima execução de
+      `faturas`, sem novo envio.
+    - PDFs copiados para o armazenamento com SHA-256; PDF ausente é relatado.
+    - Termina com a reconciliação legado × novo (por tabela, status e mês,
+      quantidade e soma de valor_fatura), impressa e gravada em CSV em
+      legado/ no armazenamento. Sai com código 1 se não conferir.
+    """
+    from beg_pipeline.legado.importacao import importar_legado
+    from beg_pipeline.legado.leitura import LeitorLegado
+    from beg_pipeline.legado.origem_pdfs import origem_pdfs
+    from beg_pipeline.storage import object_store_from_settings
+
+    contexto = _contexto()
+    origem = origem_pdfs(contexto.settings, pdfs)
+    leitor = LeitorLegado(url, contexto.settings.tz)
+    try:
+        relatorio = importar_legado(contexto, _ator_cli(), leitor, origem,
+                                    object_store_from_settings(contexto.settings), dry_run=dry_run)
+    finally:
+        leitor.fechar()
+    click.echo(relatorio.resumo())
+    for chave in relatorio.arquivos:
+        click.echo(f"Relatório gravado em {chave}")
+    if not relatorio.ok:
+        sys.exit(1)
 
 
 @cli.group()

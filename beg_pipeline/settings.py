@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
 
+    # the legacy system's bucket, read by `beg legado importar` when no --pdfs folder is given
+    legado_s3_endpoint: str | None = None
+    legado_s3_access_key: SecretStr | None = None
+    legado_s3_secret_key: SecretStr | None = None
+    legado_s3_bucket: str = "beg"
+    legado_s3_secure: bool = False
+
     partitions_start: dt.date = dt.date(2025, 1, 1)
     log_retention_days: int = Field(default=180, gt=0)
 

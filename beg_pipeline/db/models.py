@@ -103,7 +103,7 @@ class Cliente(Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    hash_unico: Mapped[str | None] = mapped_column(String(32), index=True)
+    hash_unico: Mapped[str | None] = mapped_column(String(64), index=True)
     razao_social: Mapped[str] = mapped_column(String(300))
     nome_sat: Mapped[str | None] = mapped_column(String(300))
     cnpj: Mapped[str] = mapped_column(String(14), index=True)
@@ -241,3 +241,18 @@ class NotificacaoLida(Base):
     notificacao_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notificacoes.id"), primary_key=True)
     usuario_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("usuarios.id"), primary_key=True)
     data_leitura: Mapped[dt.datetime] = mapped_column(default=agora)
+
+
+class LegadoMapeamento(Base):
+    """Which new row each imported legacy row became, with fingerprints for incremental re-imports."""
+
+    __tablename__ = "legado_mapeamento"
+    __table_args__ = (Index("ix_legado_mapeamento_tabela_id_novo", "tabela", "id_novo"),)
+
+    tabela: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id_legado: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id_novo: Mapped[str] = mapped_column(String(64))
+    hash_da_linha: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the legacy row as last imported")
+    hash_gravado: Mapped[str | None] = mapped_column(String(64),
+                                                     comment="SHA-256 of the new row as the import wrote it")
+    data_importacao: Mapped[dt.datetime] = mapped_column(default=agora)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from beg_pipeline.db.models import Usuario, agora
 from beg_pipeline.domain.perfis import Ator, Perfil
+from beg_pipeline.legado import senhas as senhas_legado
 from beg_pipeline.seguranca import hash_senha, senha_confere
 from beg_pipeline.services import auditoria
 from beg_pipeline.services.cadastros import validar_senha_usuario
@@ -38,7 +39,10 @@ def autenticar(ctx: Contexto, email: str, senha: str, ip: str | None = None, use
     if usuario.bloqueado_ate and usuario.bloqueado_ate > momento:
         raise LoginRecusado(f"Conta bloqueada por excesso de tentativas até "
                             f"{usuario.bloqueado_ate.astimezone(ctx.settings.tz):%H:%M}. Tente mais tarde.")
-    if not senha_confere(usuario.senha_hash, senha or ""):
+    confere = senha_confere(usuario.senha_hash, senha or "")
+    if not confere and senhas_legado.eh_hash_legado(usuario.senha_hash):  # legacy import: pbkdf2 accepted once
+        confere = senhas_legado.migrar_no_login(ctx, usuario, senha or "")
+    if not confere:
         _registrar_falha(ctx, usuario, ip, user_agent)
         raise LoginRecusado("E-mail ou senha inválidos.")
     if not usuario.status_ativo:

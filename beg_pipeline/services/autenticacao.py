@@ -73,6 +73,8 @@ def autenticar(ctx: Contexto, email: str, senha: str, ip: str | None = None, use
                       .values(tentativas=TentativaLoginOrigem.tentativas - 1))
         ator = _ator(usuario, ip, user_agent)
         auditoria.registrar(s, ator, "LOGIN", "usuarios", usuario.id)
+    with ctx.db.transacao() as s:  # alone: holding other row locks while deleting could deadlock on PostgreSQL
+        s.execute(delete(TentativaLoginOrigem).where(TentativaLoginOrigem.janela_inicio <= momento - JANELA_ORIGEM))
     return ator
 
 
@@ -93,7 +95,6 @@ def _reservar_tentativa_da_conta(s: Session, email: str, momento: dt.datetime) -
 def _reservar_tentativa_da_origem(s: Session, ip: str, momento: dt.datetime) -> bool:
     """Count one attempt for the client address in its window, in one upsert; False once the window is full."""
     inicio_valido = momento - JANELA_ORIGEM
-    s.execute(delete(TentativaLoginOrigem).where(TentativaLoginOrigem.janela_inicio <= inicio_valido))
     dialeto = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
     expirada = TentativaLoginOrigem.janela_inicio <= inicio_valido
     contagem = (

@@ -11,7 +11,6 @@ The table owner can still drop triggers: the application connects as a restricte
 
 from alembic import op
 
-
 revision = '0004'
 down_revision = '0002'  # TODO(merge): '0003' once the 0003 migration is merged
 branch_labels = None

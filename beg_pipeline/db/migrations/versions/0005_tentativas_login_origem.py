@@ -5,10 +5,10 @@ Revises: 0004
 Create Date: 2026-12-02 07:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import beg_pipeline.db.models
+from alembic import op
 
+import beg_pipeline.db.models
 
 revision = '0005'
 down_revision = '0004'

@@ -79,6 +79,7 @@ def test_the_app_role_works_but_cannot_rewrite_the_audit_trail(tmp_path, databas
             assert s.scalar(select(func.count()).select_from(Auditoria)) == 3
     finally:
         ctx.db.dispose()
+    assert "Backup gravado" in run(env, "db", "backup").stdout  # the daily backup (pg_dump) runs as the app role
     for sql in ("UPDATE auditoria SET acao = 'NADA'", "DELETE FROM auditoria", "TRUNCATE auditoria",
                 "TRUNCATE processos", "ALTER TABLE processos ADD COLUMN x integer",
                 "ALTER TABLE auditoria DISABLE TRIGGER ALL", "DROP TRIGGER auditoria_somente_insercao ON auditoria",

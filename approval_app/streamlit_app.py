@@ -1,5 +1,8 @@
 """Entry point of the approval app: page config, login gate, and the pages the user's profile allows."""
 
+import logging
+import uuid
+
 import streamlit as st
 
 from approval_app import acesso, avisos, recursos
@@ -9,12 +12,26 @@ from beg_pipeline.settings import ConfiguracaoInvalida
 
 st.set_page_config(page_title="BEG — Faturas", page_icon=":material/receipt_long:", layout="wide")
 st.set_option("client.toolbarMode", "viewer")  # the people who approve never need the developer menu
+st.set_option("client.showErrorDetails", "none")  # a traceback shows SQL and server paths: never to the browser
+_log = logging.getLogger("approval_app")
+
+
+def _erro_inesperado() -> None:
+    """Log the current exception in full under a reference; the person sees a short message with the reference."""
+    referencia = uuid.uuid4().hex[:8]
+    _log.exception("Erro inesperado no aplicativo (referência %s)", referencia)
+    st.error(f"Ocorreu um erro inesperado. Tente de novo em instantes; se persistir, informe ao administrador a "
+             f"referência **{referencia}**.")
+
 
 try:
     recursos.contexto()  # a bad configuration stops here, naming the BEG_ variable
     ator = acesso.ator()
 except ConfiguracaoInvalida as exc:
     st.error(str(exc))
+    st.stop()
+except Exception:  # noqa: BLE001 - the database may be unreachable: say so in Portuguese, log the detail
+    _erro_inesperado()
     st.stop()
 
 
@@ -50,4 +67,7 @@ else:
             st.rerun()
 
 avisos.mostrar_avisos()
-navegacao.run()
+try:
+    navegacao.run()
+except Exception:  # noqa: BLE001 - anything a page did not expect; st.stop/st.rerun are not Exceptions
+    _erro_inesperado()

@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from beg_pipeline.domain.perfis import Ator, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import TransicaoInvalida
@@ -66,8 +67,39 @@ def db_upgrade() -> None:
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migracoes.upgrade(settings.resolved_database_url)
-    click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_database_url)}).")
+    migracoes.upgrade(settings.resolved_migration_url)
+    click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_migration_url)}).")
+    papel = make_url(settings.resolved_database_url).username
+    if settings.database_url_migracoes and papel and papel != make_url(settings.database_url_migracoes).username:
+        from beg_pipeline.db.papel_app import conceder_privilegios
+
+        conceder_privilegios(settings.database_url_migracoes, papel)  # new tables need the app role's grants
+        click.echo(f"Privilégios do papel {papel} atualizados.")
+
+
+@db.command("papel-app")
+@click.option("--papel", default=None, help="Padrão: o usuário de BEG_DATABASE_URL.")
+@click.option("--sem-senha", is_flag=True, help="Não define senha (autenticação peer ou por certificado).")
+@mensagens_claras
+def db_papel_app(papel: str | None, sem_senha: bool) -> None:
+    """Cria ou atualiza o papel PostgreSQL restrito do aplicativo (conecta como BEG_DATABASE_URL_MIGRACOES)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from beg_pipeline.db.papel_app import configurar_papel
+
+    settings = load_settings()
+    if not settings.database_url_migracoes:
+        raise click.UsageError("defina BEG_DATABASE_URL_MIGRACOES com o usuário dono das tabelas")
+    papel = papel or make_url(settings.resolved_database_url).username
+    senha = None if sem_senha else _ler_senha()
+    if not sem_senha and not senha:
+        raise click.UsageError("senha vazia: digite uma senha ou use --sem-senha")
+    try:
+        configurar_papel(settings.database_url_migracoes, papel, senha)
+    except DBAPIError as exc:
+        raise click.ClickException(f"o PostgreSQL recusou: {str(exc.orig).strip()}") from None
+    click.echo(f"Papel {papel} pronto: leitura e escrita nas tabelas do BEG, somente inserção na auditoria. "
+               f"Use-o em BEG_DATABASE_URL.")
 
 
 @db.command("backup")
@@ -98,7 +130,7 @@ def db_restaurar(chave: str | None, confirmado: bool) -> None:
         return
     if not confirmado:
         click.confirm(f"Substituir o banco atual pelo backup {chave}?", abort=True)
-    restaurar_banco(settings.resolved_database_url, store, chave)
+    restaurar_banco(settings.resolved_migration_url, store, chave)  # the owner: pg_restore recreates the tables
     click.echo(f"Banco restaurado de {chave}.")
 
 

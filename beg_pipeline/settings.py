@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".beg")
     database_url: str | None = None
+    database_url_migracoes: str | None = Field(
+        default=None, description="The tables' owner, for migrations and restores; the app connects as database_url."
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet keys separated by commas; the first encrypts, all decrypt."
     )
@@ -94,7 +97,7 @@ class Settings(BaseSettings):
             value = value.split(",")
         return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_url_migracoes")
     @classmethod
     def _supported_url(cls, value: str | None) -> str | None:
         if value is None or value.startswith(("sqlite://", "postgresql+psycopg2://")):
@@ -108,6 +111,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'beg.db').resolve()}"
+
+    @property
+    def resolved_migration_url(self) -> str:
+        return self.database_url_migracoes or self.resolved_database_url
 
     @property
     def storage_backend(self) -> str:

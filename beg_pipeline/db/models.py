@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,14 +37,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("timestamps must be timezone-aware")
             value = value.astimezone(dt.UTC)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
@@ -81,6 +82,16 @@ class Usuario(Timestamps, Base):
     tentativas_login_falhas: Mapped[int] = mapped_column(default=0)
     bloqueado_ate: Mapped[dt.datetime | None]
     ultimo_login: Mapped[dt.datetime | None]
+
+
+class TentativaLoginOrigem(Base):
+    """Login attempts per client address in the current window (throttles one address guessing many accounts)."""
+
+    __tablename__ = "tentativas_login_origem"
+
+    ip_origem: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tentativas: Mapped[int] = mapped_column(default=0)
+    janela_inicio: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
 
 
 class Operadora(Timestamps, Base):

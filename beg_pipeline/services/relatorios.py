@@ -17,6 +17,7 @@ from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave
 
+INICIO_DE_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a CSV cell as a formula
 COLUNAS = ["processo_id", "cliente", "cnpj", "operadora", "filtro", "status_processo", "valor_fatura",
            "data_vencimento", "upload_manual", "classe_ultima_falha"]
 
@@ -102,7 +103,8 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
         taxa_sucesso_download=None if execucoes.empty else float(
             (execucoes["status_execucao"] == StatusExecucao.CONCLUIDO.value).mean()),
         vencidas=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCIDA.value)).sum()),
-        vencem_em_breve=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCE_EM_BREVE.value)).sum()),
+        vencem_em_breve=int((df["em_risco"]
+                             & (df["situacao_vencimento"] == SituacaoVencimento.VENCE_EM_BREVE.value)).sum()),
         valor_total=float(df["valor_fatura"].sum()),
     )
 
@@ -110,15 +112,36 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
 def armazenar_relatorio(relatorio: RelatorioMensal, store: ObjectStore) -> dict[str, str]:
     """CSV (one row per process) and XLSX (one sheet per table) under ``relatorios/AAAA-MM/``."""
     pasta = calendario.particao_de_mes_ano(relatorio.mes_ano)[:7]
-    csv_bytes = relatorio.processos.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
+    csv_bytes = _texto_escapado(relatorio.processos).to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
     xlsx = io.BytesIO()
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         relatorio.processos.to_excel(writer, sheet_name="processos", index=False)
         relatorio.por_operadora.to_excel(writer, sheet_name="por_operadora")
         relatorio.falhas_por_classe.to_excel(writer, sheet_name="falhas", index=False)
+        _sem_formulas(writer)
     chaves = {"csv": chave("relatorios", pasta, "relatorio_mensal.csv"),
               "xlsx": chave("relatorios", pasta, "relatorio_mensal.xlsx")}
     store.put(chaves["csv"], csv_bytes, "text/csv")
     store.put(chaves["xlsx"], xlsx.getvalue(),
               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return chaves
+
+
+def _texto_escapado(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (a client named ``=HYPERLINK(…)``) get a leading ``'``."""
+    def escapar(valor: object) -> object:
+        return f"'{valor}" if isinstance(valor, str) and valor.startswith(INICIO_DE_FORMULA) else valor
+
+    def texto(coluna: pd.Series) -> bool:
+        return coluna.dtype == object or pd.api.types.is_string_dtype(coluna.dtype)
+
+    return df.apply(lambda coluna: coluna.map(escapar) if texto(coluna) else coluna)
+
+
+def _sem_formulas(writer: pd.ExcelWriter) -> None:
+    """openpyxl stores any text starting with ``=`` as a formula: the report has none, so every cell is data."""
+    for planilha in writer.sheets.values():
+        for linha in planilha.iter_rows():
+            for celula in linha:
+                if celula.data_type == "f":
+                    celula.data_type = "s"

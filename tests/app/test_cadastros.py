@@ -187,7 +187,7 @@ def test_users_create_change_deactivate_and_reset_password(ctx, admin):
     bloqueio = abrir()
     for _ in range(5):
         tentar_entrar(bloqueio, "op@beg.com.br", "errada-errada-1")
-    assert mensagens(tentar_entrar(bloqueio, "op@beg.com.br", SENHA), "error")[0].startswith("Conta bloqueada")
+    assert mensagens(tentar_entrar(bloqueio, "op@beg.com.br", SENHA), "error")[0].startswith("E-mail ou senha")
     at.run()
     campo(at, "Alterar usuário").set_value(next(u.id for u in cadastros.listar_usuarios(ctx, ADMIN)
                                                 if u.email == "op@beg.com.br")).run()

@@ -133,3 +133,15 @@ def test_key_rotation_reencrypts_every_password(env, database_url):
 def test_generated_key_is_a_fernet_key():
     key = run({}, "chaves", "gerar").stdout.strip()
     assert Cofre([key]).decifrar(Cofre([key]).cifrar("x")) == "x"
+
+
+def test_default_database_file_is_private(tmp_path):
+    env = {"BEG_DATA_DIR": str(tmp_path / "data")}
+    run(env, "db", "upgrade")
+    run(env, "demo")
+    banco = tmp_path / "data" / "beg.db"
+    arquivos = [banco, *[Path(f"{banco}{s}") for s in ("-wal", "-shm") if Path(f"{banco}{s}").exists()]]
+    assert {a.name: stat.S_IMODE(a.stat().st_mode) for a in arquivos} == {a.name: 0o600 for a in arquivos}
+    backup = run(env, "db", "backup").stdout.split()[-1]
+    run(env, "db", "restaurar", backup, "--sim")
+    assert stat.S_IMODE(banco.stat().st_mode) == 0o600  # a restored file stays private

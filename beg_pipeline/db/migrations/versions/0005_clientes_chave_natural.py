@@ -4,14 +4,14 @@ The client natural key needs no schema change: an empty FILTRO is stored as "" (
 existing UNIQUE(cnpj, operadora_id, filtro, unidade, servico) keeps rows without filtro unique.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

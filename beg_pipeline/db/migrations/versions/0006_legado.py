@@ -1,7 +1,7 @@
 """legado: mapping of imported legacy rows; hash_unico wide enough for the legacy's 50-character hashes
 
 Revision ID: 0006
-Revises: 0002 (local testing; the lead re-chains it after 0005 at merge)
+Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import beg_pipeline.db.models
 
-revision = "0006"
-down_revision = "0005"
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,7 @@ from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecuc
 from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import TRANSICOES, StatusProcesso, TransicaoInvalida
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
-from beg_pipeline.services import aprovacao, processos
+from beg_pipeline.services import aprovacoes, fila_aprovacao, processos, upload_manual
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import fatura, mes_com_processos, pessoa
@@ -138,7 +138,7 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
             pid, m, ator = self.ids[i], self.modelo[self.ids[i]], pessoas[quem]
             ok = m.status == S.AGUARDANDO_DOWNLOAD and quem != "aprovador"
             self._chamar("upload_manual", ok,
-                         lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, pid, PDF, "../../fatura.pdf"))
+                         lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, pid, PDF, "../../fatura.pdf"))
             if ok:
                 m.status, m.enviado_por = S.AGUARDANDO_APROVACAO, ator.usuario_id
                 m.ultimo_upload_por = ator.usuario_id
@@ -153,17 +153,17 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 # the robot's invoice, after this person's rejected manual upload: the service still applies four
                 # eyes to it (test_four_eyes_follows_the_invoice_not_an_old_upload); accept either answer here
                 try:
-                    processos.aprovar(ctx, ator, pid)
+                    aprovacoes.aprovar(ctx, ator, pid)
                 except RegraViolada:
                     estatisticas["aprovar_quatro_olhos_antigo:recusa"] += 1
                     return
                 estatisticas["aprovar_quatro_olhos_antigo:ok"] += 1
             elif em_lote and quem != "operador":
-                lote = aprovacao.aprovar_em_lote(ctx, ator, [pid, pid])  # the same process twice in one click
+                lote = aprovacoes.aprovar_em_lote(ctx, ator, [pid, pid])  # the same process twice in one click
                 assert lote.aprovados == ([pid] if ok else []) and len(lote.recusados) == (0 if ok else 1)
                 estatisticas[f"aprovar_em_lote:{'ok' if ok else 'recusa'}"] += 1
             else:
-                self._chamar("aprovar", ok, lambda: processos.aprovar(ctx, ator, pid))
+                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid))
             if ok:
                 m.status = S.AGUARDANDO_ENVIO_SAT
                 m.aprovacoes += 1
@@ -172,7 +172,7 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
         def rejeitar(self, i, quem):
             pid, m = self.ids[i], self.modelo[self.ids[i]]
             ok = m.status == S.AGUARDANDO_APROVACAO and quem == "aprovador"
-            self._chamar("rejeitar", ok, lambda: processos.rejeitar(ctx, pessoas[quem], pid, "fatura de outro mês"))
+            self._chamar("rejeitar", ok, lambda: aprovacoes.rejeitar(ctx, pessoas[quem], pid, "fatura de outro mês"))
             if ok:
                 m.status = S.AGUARDANDO_DOWNLOAD
 
@@ -265,10 +265,10 @@ def test_four_eyes_follows_the_invoice_not_an_old_upload(ctx):
     [p] = mes_com_processos(ctx, n_clientes=1)
     admin = pessoa(ctx, Perfil.ADMINISTRADOR, "admin@beg.com.br")
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
-    aprovacao.enviar_fatura_manual(ctx, admin, object_store_from_settings(ctx.settings), p.id, PDF, "fatura.pdf")
-    processos.rejeitar(ctx, aprovador, p.id, "fatura de outro cliente")
+    upload_manual.enviar_fatura_manual(ctx, admin, object_store_from_settings(ctx.settings), p.id, PDF, "fatura.pdf")
+    aprovacoes.rejeitar(ctx, aprovador, p.id, "fatura de outro cliente")
     execucao = processos.abrir_execucao(ctx, SISTEMA, p.id, TipoExecucao.DOWNLOAD_FATURA)
     processos.concluir_download(ctx, execucao.id, fatura(7), {"arquivo_fatura": "s3://beg/x.pdf"})
-    [item] = aprovacao.fila_de_aprovacao(ctx, admin, hoje=dt.date(2026, 11, 20))
+    [item] = fila_aprovacao.fila_de_aprovacao(ctx, admin, hoje=dt.date(2026, 11, 20))
     assert not item.upload_manual and "upload manual" not in item.sinais  # the robot's invoice, not a manual one
-    processos.aprovar(ctx, admin, p.id)  # admin did not upload this invoice
+    aprovacoes.aprovar(ctx, admin, p.id)  # admin did not upload this invoice

@@ -10,7 +10,7 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import mes
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
-from beg_pipeline.services import processos
+from beg_pipeline.services import aprovacoes, processos
 from beg_pipeline.services.notificacoes import todas
 from tests.builders import baixar, mes_com_processos, pessoa
 
@@ -31,7 +31,7 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     assert isinstance(_tick().skip_reason, dg.SkipReason)
     for n, p in enumerate([*outubro, *novembro]):
         baixar(ctx, p.id, n)
-        processos.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id)
     primeiro = _tick()
     pedidos = sorted(primeiro.run_requests, key=lambda r: r.partition_key)
     assert [r.partition_key for r in pedidos] == ["2026-10-01", "2026-11-01"]
@@ -43,7 +43,7 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     # a new approval later asks again, only for its month, with a new run key
     extra = mes_com_processos(ctx, n_clientes=3, mes_ano="10/2026")[-1]
     baixar(ctx, extra.id, 99)
-    processos.aprovar(ctx, aprovador, extra.id)
+    aprovacoes.aprovar(ctx, aprovador, extra.id)
     terceiro = _tick(primeiro.cursor)
     assert [r.partition_key for r in terceiro.run_requests] == ["2026-10-01"]
     assert terceiro.run_requests[0].run_key not in {r.run_key for r in pedidos}

@@ -9,7 +9,7 @@ from beg_pipeline.db.models import Auditoria, Execucao, Processo
 from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.domain.processo import TransicaoInvalida
-from beg_pipeline.services import processos
+from beg_pipeline.services import aprovacoes, processos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.processos import ExecucaoEmAndamento
 from tests.builders import MES, baixar, mes_com_processos, pessoa
@@ -51,8 +51,8 @@ def test_two_approvers_at_once_approve_once(ctx, settings, separate_connections)
     try:
         for n, processo in enumerate(procs):
             baixar(ctx, processo.id, n)
-            results, errors = _race([lambda: processos.aprovar(ctx, a, processo.id),
-                                     lambda: processos.aprovar(other, b, processo.id)])
+            results, errors = _race([lambda: aprovacoes.aprovar(ctx, a, processo.id),
+                                     lambda: aprovacoes.aprovar(other, b, processo.id)])
             assert len(results) == 1 and len(errors) == 1, errors
             assert isinstance(errors[0], TransicaoInvalida), repr(errors[0])
             assert "já está em AGUARDANDO_ENVIO_SAT" in str(errors[0])
@@ -69,8 +69,8 @@ def test_double_click_approve_and_reject_race(ctx):
     a = pessoa(ctx, Perfil.APROVADOR, "a@beg.com.br")
     for n, processo in enumerate(procs):
         baixar(ctx, processo.id, n)
-        results, errors = _race([lambda: processos.aprovar(ctx, a, processo.id),
-                                 lambda: processos.rejeitar(ctx, a, processo.id, "valor divergente")])
+        results, errors = _race([lambda: aprovacoes.aprovar(ctx, a, processo.id),
+                                 lambda: aprovacoes.rejeitar(ctx, a, processo.id, "valor divergente")])
         assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], TransicaoInvalida)
     decisoes = _count(ctx, select(func.count()).select_from(Auditoria)
                       .where(Auditoria.acao.in_(["APROVAR", "REJEITAR"])))

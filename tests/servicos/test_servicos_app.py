@@ -12,7 +12,17 @@ from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado
-from beg_pipeline.services import aprovacoes, autenticacao, cadastros, consultas, faturas_armazenadas, fila_aprovacao, notificacoes, processos, upload_manual
+from beg_pipeline.services import (
+    aprovacoes,
+    autenticacao,
+    cadastros,
+    consultas,
+    faturas_armazenadas,
+    fila_aprovacao,
+    notificacoes,
+    processos,
+    upload_manual,
+)
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import ADMIN, baixar, mes_com_processos, pessoa
@@ -94,7 +104,7 @@ def test_amount_anomaly_against_the_last_six_invoices(ctx):
         s.execute(update(Processo).where(Processo.id == novembro.id).values(valor_fatura=Decimal("400")))
     [item] = fila_aprovacao.fila_de_aprovacao(ctx, ADMIN, hoje=HOJE)
     assert item.anomalia["mediana"] == 100.0 and item.anomalia["historico"] == [100.0, 110.0, 90.0, 105.0, 95.0, 100.0]
-    assert "valor fora do padrão" in item.sinais
+    assert item.sinais == ["valor 300% acima da mediana"]  # 400 against a median of 100
 
 
 def test_bulk_approval_approves_each_and_reports_refusals(ctx):

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from beg_pipeline.db import migracoes
@@ -83,9 +84,10 @@ def test_upgrade_carries_waiting_approvals_over_and_an_old_cursor_is_harmless(ct
     with ctx.db.leitura() as s:
         cursor_antigo = str(s.scalar(select(func.max(Auditoria.id))))  # the sensor's cursor before 0003: an audit id
     ctx.db.dispose()
-    url = settings.resolved_database_url
-    command.downgrade(migracoes.alembic_config(url), "0002")  # the database as it was before the events table
-    migracoes.upgrade(url)
+    config = migracoes.alembic_config(settings.resolved_database_url)
+    anterior = ScriptDirectory.from_config(config).get_revision("0003").down_revision
+    command.downgrade(config, anterior)  # the database as it was before the events table
+    command.upgrade(config, "head")
     with ctx.db.leitura() as s:
         assert s.execute(select(Evento.processo_id, Evento.mes_ano, Evento.tipo)).all() == [
             (esperando.id, "10/2026", "APROVADO")]  # only the approval still waiting for SAT

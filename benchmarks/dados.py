@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from beg_pipeline.db import migracoes
-from beg_pipeline.db.models import Auditoria, Cliente, Operadora, Processo, Usuario
+from beg_pipeline.db.models import Auditoria, Cliente, Evento, Operadora, Processo, Usuario
 from beg_pipeline.seguranca import Cofre, hash_senha
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.settings import Settings
@@ -216,6 +216,13 @@ def auditoria(amb: Ambiente, linhas: list[dict]) -> None:
     with amb.ctx.db.engine.begin() as conn:
         _em_lotes(conn, Auditoria.__table__, [
             dict(data=momento, ator="bench", perfil="SISTEMA", entidade="processos", **linha) for linha in linhas])
+
+
+def eventos(amb: Ambiente, linhas: list[dict]) -> None:
+    """Append process events (``processo_id``, ``mes_ano``, ``tipo``), in the given order (their ids grow with it)."""
+    momento = _momento()
+    with amb.ctx.db.engine.begin() as conn:
+        _em_lotes(conn, Evento.__table__, [dict(criado_em=momento, **linha) for linha in linhas])
 
 
 def usuario(amb: Ambiente, email: str, perfil: str, senha: str) -> uuid.UUID:

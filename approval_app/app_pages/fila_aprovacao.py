@@ -7,7 +7,7 @@ from approval_app import acesso, avisos, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
-from beg_pipeline.services import aprovacao, cadastros, consultas, processos
+from beg_pipeline.services import aprovacoes, cadastros, consultas, faturas_armazenadas, fila_aprovacao
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
 LOTE = "fila_lote"
@@ -30,8 +30,8 @@ col_mes, col_operadora, col_texto = st.columns([1, 1, 2])
 mes = col_mes.selectbox("Mês", [TODOS, *consultas.meses_com_processos(ctx)])
 operadora = col_operadora.selectbox("Operadora", [TODOS, *(o.codigo for o in cadastros.listar_operadoras(ctx, ator))])
 texto = col_texto.text_input("Cliente", placeholder="Razão social, CNPJ ou número da conta")
-fila = aprovacao.fila_de_aprovacao(ctx, ator, hoje=recursos.hoje(), mes_ano=None if mes == TODOS else mes,
-                                   operadora=None if operadora == TODOS else operadora, texto=texto)
+fila = fila_aprovacao.fila_de_aprovacao(ctx, ator, hoje=recursos.hoje(), mes_ano=None if mes == TODOS else mes,
+                                        operadora=None if operadora == TODOS else operadora, texto=texto)
 por_id = {item.processo_id: item for item in fila}
 
 m1, m2, m3, m4 = st.columns(4)
@@ -46,18 +46,6 @@ if not fila:
     st.stop()
 
 
-def _sinais(item: aprovacao.ItemFila) -> str:
-    sinais = []
-    if item.anomalia:
-        lado = "acima" if item.valor > item.anomalia["mediana"] else "abaixo"
-        sinais.append(f"valor {item.anomalia['desvio']} {lado} da mediana")
-    if item.pdf_duplicado:
-        sinais.append("PDF repetido")
-    if item.upload_manual:
-        sinais.append("upload manual" + (" (por você)" if item.enviado_por_mim else ""))
-    return " · ".join(sinais)
-
-
 def _estilo(linha: pd.Series) -> list[str]:
     situacao = fila[linha.name].situacao
     fundo = f"background-color: {FUNDO[situacao]};" if situacao in FUNDO else ""
@@ -65,14 +53,14 @@ def _estilo(linha: pd.Series) -> list[str]:
             for coluna in linha.index]
 
 
-def _historico(item: aprovacao.ItemFila) -> list[float] | None:
+def _historico(item: fila_aprovacao.ItemFila) -> list[float] | None:
     return [*item.anomalia["historico"], float(item.valor)] if item.anomalia else None
 
 
 tabela = pd.DataFrame([{
     "Situação": SITUACAO[i.situacao], "Cliente": i.cliente, "CNPJ": formatos.cnpj(i.cnpj), "Operadora": i.operadora,
     "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
-    "Sinais": _sinais(i),
+    "Sinais": " · ".join(i.sinais),
 } for i in fila])
 st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
 estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
@@ -110,7 +98,7 @@ def _confirmar_lote(ids: list) -> None:
     if confirmar.button("Confirmar aprovação", type="primary", key="lote-confirmar"):
         _cancelar_lote()
         try:
-            resultado = aprovacao.aprovar_em_lote(ctx, acesso.exigir_ator(), ids)
+            resultado = aprovacoes.aprovar_em_lote(ctx, acesso.exigir_ator(), ids)
         except PermissaoNegada as exc:
             st.error(str(exc))
             return
@@ -145,7 +133,7 @@ col_pdf, col_decisao = st.columns([3, 2], gap="large")
 
 with col_pdf:
     try:
-        pdf = aprovacao.pdf_da_fatura(ctx, ator, store, processo_id)
+        pdf = faturas_armazenadas.pdf_da_fatura(ctx, ator, store, processo_id)
     except ObjetoNaoEncontrado:
         pdf = None
     if pdf:
@@ -187,13 +175,13 @@ with col_decisao:
                        "aprová-la.")
         if st.button("Aprovar", type="primary", key=f"aprovar-{processo_id}", disabled=bloqueada,
                      icon=":material/check:"):
-            avisos.executar(lambda: processos.aprovar(ctx, ator, processo_id),
+            avisos.executar(lambda: aprovacoes.aprovar(ctx, ator, processo_id),
                             f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
     if ator.pode(Permissao.REJEITAR):
         with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
             motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")
             if st.form_submit_button("Rejeitar", icon=":material/close:"):
-                avisos.executar(lambda: processos.rejeitar(ctx, ator, processo_id, motivo),
+                avisos.executar(lambda: aprovacoes.rejeitar(ctx, ator, processo_id, motivo),
                                 f"Fatura de {item.cliente} ({item.mes_ano}) rejeitada: o processo voltou a "
                                 "aguardar download.")
     if not ator.pode(Permissao.APROVAR) and not ator.pode(Permissao.REJEITAR):

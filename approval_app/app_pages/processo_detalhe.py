@@ -10,7 +10,7 @@ from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import aprovacao, cadastros, consultas, processos
+from beg_pipeline.services import cadastros, consultas, faturas_armazenadas, processos
 from beg_pipeline.services.contexto import NaoEncontrado
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
@@ -67,7 +67,7 @@ with aba_dados:
 
 with aba_pdf:
     try:
-        pdf = aprovacao.pdf_da_fatura(ctx, ator, store, p.id)
+        pdf = faturas_armazenadas.pdf_da_fatura(ctx, ator, store, p.id)
     except ObjetoNaoEncontrado:
         st.error("O PDF desta fatura não foi encontrado no armazenamento.")
     else:

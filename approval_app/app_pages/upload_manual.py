@@ -6,7 +6,7 @@ from approval_app import acesso, avisos, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import aprovacao, consultas
+from beg_pipeline.services import consultas, upload_manual
 
 TODOS = "Todos"
 LIMITE_LISTA = 200
@@ -49,7 +49,7 @@ processo_id = st.selectbox("Processo aguardando download", ids, index=indice, fo
 arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.versao('upload')}")
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
     avisos.executar(
-        lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
+        lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
         lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
                        f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
                        "o processo agora aguarda aprovação.",

@@ -244,6 +244,20 @@ class Auditoria(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500))
 
 
+class Evento(Base):
+    """Outbox of process events (``EventoProcesso``), written in the transaction of the status change that emits
+    them; readers keep the last ``id`` they handled as their cursor."""
+
+    __tablename__ = "eventos_processo"
+    __table_args__ = (Index("ix_eventos_processo_tipo_id", "tipo", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    processo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("processos.id"), index=True)
+    mes_ano: Mapped[str] = mapped_column(String(7))
+    tipo: Mapped[str] = mapped_column(String(30))
+    criado_em: Mapped[dt.datetime] = mapped_column(default=agora)
+
+
 class NotificacaoLida(Base):
     """Which user has read which in-app notification."""
 

@@ -33,7 +33,7 @@ from beg_pipeline.faturas.validacao_pdf import PdfRecusado
 from beg_pipeline.importacao.leitura_csv import ArquivoInvalido, ler_csv_clientes
 from beg_pipeline.rpa.contrato import ArquivoInvalido as ArquivoDoRoboInvalido
 from beg_pipeline.rpa.contrato import RpaClient, ler_arquivo_fatura
-from beg_pipeline.services import aprovacao, processos
+from beg_pipeline.services import aprovacoes, processos, upload_manual
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.storage import object_store_from_settings
@@ -234,7 +234,7 @@ def test_hostile_upload_is_refused_with_a_reason_and_changes_nothing(nome, uploa
     conteudo = conteudo() if callable(conteudo) else conteudo
     antes = _rastro(ctx, store, pid)
     with pytest.raises(PdfRecusado, match=motivo) as recusa:
-        aprovacao.enviar_fatura_manual(ctx, operador, store, pid, conteudo, "fatura-novembro.pdf")
+        upload_manual.enviar_fatura_manual(ctx, operador, store, pid, conteudo, "fatura-novembro.pdf")
     assert len(str(recusa.value)) > 10  # a reason a person can read
     assert _rastro(ctx, store, pid) == antes == (StatusProcesso.AGUARDANDO_DOWNLOAD.value, 0, 0, ())
     figuras.registrar("entrada_hostil", f"upload_{nome}", backend=backend(ctx), recusado=True,
@@ -250,10 +250,10 @@ def test_file_names_never_reach_an_object_key(upload, tmp_path):
     ctx, operador, pid, store = upload
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     for nome_original in NOMES:
-        armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome_original)
+        armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome_original)
         assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave), (nome_original, armazenada.chave)
         assert processos.obter_processo(ctx, pid).fatura_filename == nome_original[:255]  # only recorded
-        processos.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
+        aprovacoes.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
     assert [re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), k) is not None for k in store.list("")] == [True]
     raiz = Path(ctx.settings.data_dir).resolve()
     fora = [p for p in Path(tmp_path).rglob("*") if p.is_file() and raiz not in p.resolve().parents
@@ -263,7 +263,7 @@ def test_file_names_never_reach_an_object_key(upload, tmp_path):
 
 def test_nul_in_file_name(upload):
     ctx, operador, pid, store = upload
-    armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura\x00.exe")
+    armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura\x00.exe")
     assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave)
     assert processos.obter_processo(ctx, pid).status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
 
@@ -279,9 +279,9 @@ def test_generated_file_names_never_reach_an_object_key(upload):
     @given(nome=st.one_of(st.text(st.characters(exclude_characters="\x00"), max_size=80),  # NUL: see above
                           st.lists(st.sampled_from(["..", "/", "\\", ".", "%2e", "x"]), max_size=12).map("".join)))
     def enviar(nome):
-        armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome)
+        armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome)
         assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave), armazenada.chave
-        processos.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
+        aprovacoes.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
         vistos["nomes"] += 1
 
     enviar()

@@ -4,13 +4,19 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 
+from beg_pipeline.db import migracoes
+from beg_pipeline.db.models import Auditoria, Evento
 from beg_pipeline.definitions import construir_definicoes
+from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import mes
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
-from beg_pipeline.services import processos
+from beg_pipeline.services import aprovacoes, auditoria, processos
 from beg_pipeline.services.notificacoes import todas
 from tests.builders import baixar, mes_com_processos, pessoa
 
@@ -31,7 +37,7 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     assert isinstance(_tick().skip_reason, dg.SkipReason)
     for n, p in enumerate([*outubro, *novembro]):
         baixar(ctx, p.id, n)
-        processos.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id)
     primeiro = _tick()
     pedidos = sorted(primeiro.run_requests, key=lambda r: r.partition_key)
     assert [r.partition_key for r in pedidos] == ["2026-10-01", "2026-11-01"]
@@ -43,10 +49,51 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     # a new approval later asks again, only for its month, with a new run key
     extra = mes_com_processos(ctx, n_clientes=3, mes_ano="10/2026")[-1]
     baixar(ctx, extra.id, 99)
-    processos.aprovar(ctx, aprovador, extra.id)
+    aprovacoes.aprovar(ctx, aprovador, extra.id)
     terceiro = _tick(primeiro.cursor)
     assert [r.partition_key for r in terceiro.run_requests] == ["2026-10-01"]
     assert terceiro.run_requests[0].run_key not in {r.run_key for r in pedidos}
+
+
+def test_renaming_the_approval_audit_action_does_not_stop_sat_runs(ctx, pipeline_env, monkeypatch):
+    registrar = auditoria.registrar
+
+    def renomeado(s, ator, acao, *args, **kwargs):
+        return registrar(s, ator, "FATURA_APROVADA" if acao == "APROVAR" else acao, *args, **kwargs)
+
+    monkeypatch.setattr(auditoria, "registrar", renomeado)  # as if someone renamed the audit text
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    for n, p in enumerate(mes_com_processos(ctx, n_clientes=2, mes_ano="10/2026")):
+        baixar(ctx, p.id, n)
+        aprovacoes.aprovar(ctx, aprovador, p.id)
+    with ctx.db.leitura() as s:
+        assert s.scalar(select(func.count()).where(Auditoria.acao == "APROVAR")) == 0
+        assert s.scalar(select(func.count()).where(Auditoria.acao == "FATURA_APROVADA")) == 2
+    assert [r.partition_key for r in _tick().run_requests] == ["2026-10-01"]
+
+
+def test_upgrade_carries_waiting_approvals_over_and_an_old_cursor_is_harmless(ctx, settings, pipeline_env):
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
+    enviado, esperando, nao_aprovado = mes_com_processos(ctx, n_clientes=3, mes_ano="10/2026")
+    for n, p in enumerate([enviado, esperando, nao_aprovado]):
+        baixar(ctx, p.id, n)
+    for p in (enviado, esperando):
+        aprovacoes.aprovar(ctx, aprovador, p.id)
+    execucao = processos.abrir_execucao(ctx, SISTEMA, enviado.id, TipoExecucao.UPLOAD_SAT)
+    processos.concluir_envio_sat(ctx, execucao.id, {"protocolo": "1"})
+    with ctx.db.leitura() as s:
+        cursor_antigo = str(s.scalar(select(func.max(Auditoria.id))))  # the sensor's cursor before 0003: an audit id
+    ctx.db.dispose()
+    config = migracoes.alembic_config(settings.resolved_database_url)
+    anterior = ScriptDirectory.from_config(config).get_revision("0003").down_revision
+    command.downgrade(config, anterior)  # the database as it was before the events table
+    command.upgrade(config, "head")
+    with ctx.db.leitura() as s:
+        assert s.execute(select(Evento.processo_id, Evento.mes_ano, Evento.tipo)).all() == [
+            (esperando.id, "10/2026", "APROVADO")]  # only the approval still waiting for SAT
+    [pedido] = _tick(cursor_antigo).run_requests
+    assert pedido.partition_key == "2026-10-01" and ":evento:" in pedido.run_key
+    assert not _tick(_tick(cursor_antigo).cursor).run_requests
 
 
 def _avaliar(nome: str, quando: dt.datetime, defs: dg.Definitions | None = None) -> list[dg.RunRequest]:

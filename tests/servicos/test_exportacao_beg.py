@@ -20,6 +20,7 @@ from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.rpa.contrato import RpaClient
 from beg_pipeline.seguranca import rpa_token
 from beg_pipeline.services import (
+    aprovacoes,
     autenticacao,
     cadastros,
     consultas,
@@ -242,7 +243,8 @@ def test_a_failed_batch_leaves_nothing_of_itself_and_the_same_file_again_complet
 
 @pytest.mark.usefixtures("pipeline_env")
 def test_an_account_without_filtro_is_downloaded_and_reaches_sat(ctx):
-    """OI accounts with a login but no FILTRO (27 of 56 at BEG): the robot gets an empty filtro, SAT an empty nome_filtro."""
+    """OI accounts with a login but no FILTRO (27 of 56 at BEG): the robot gets an empty filtro, SAT an empty
+    nome_filtro."""
     linhas = [linha for linha in _celulas()[1:] if _codigo(linha[4]) == "OI" and linha[15] == "ATIVO"]
     oi = next(linha for linha in linhas if not linha[5].strip() and linha[11].strip() and " / " not in linha[3])
     saida = io.StringIO()
@@ -256,7 +258,7 @@ def test_an_account_without_filtro_is_downloaded_and_reaches_sat(ctx):
                              hoje=dt.date(2026, 12, 2), log=lambda _: None)
         [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas
         assert processo["status_processo"] == StatusProcesso.AGUARDANDO_APROVACAO.value
-        processos.aprovar(ctx, aprovador, processo["id"])
+        aprovacoes.aprovar(ctx, aprovador, processo["id"])
         robos.enviar_ao_sat(ctx, client, MES, log=lambda _: None)
         pedidos = [j.pedido for j in sim.jobs.values()]
     [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas

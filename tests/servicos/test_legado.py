@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from beg_pipeline.cli import cli
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, LegadoMapeamento, Operadora, Processo, Usuario
 from beg_pipeline.domain.perfis import Perfil
-from beg_pipeline.services import processos
+from beg_pipeline.services import aprovacoes
 from beg_pipeline.services.autenticacao import LoginRecusado, autenticar
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import pessoa
@@ -246,7 +246,7 @@ def test_changes_on_both_sides_keep_the_new_system_and_disagreement_exits_non_ze
         em_aprovacao = s.scalars(select(Processo.id).where(Processo.status_processo == "AGUARDANDO_APROVACAO")
                                  .order_by(Processo.id).limit(2)).all()
     alterado_nos_dois, so_no_legado = (str(p) for p in em_aprovacao)
-    processos.rejeitar(ctx, pessoa(ctx, Perfil.APROVADOR, "novo@beg.com.br"), uuid.UUID(alterado_nos_dois),
+    aprovacoes.rejeitar(ctx, pessoa(ctx, Perfil.APROVADOR, "novo@beg.com.br"), uuid.UUID(alterado_nos_dois),
                        "fatura de outro cliente")
     with legado.engine.begin() as conn:  # the legacy changes both rows meanwhile
         conn.execute(text("UPDATE processos SET valor_fatura = 999.99 WHERE id IN (:a, :b)"),

@@ -1,7 +1,7 @@
 """auditoria: TRUNCATE recusado
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 07:00:00
 
 UPDATE and DELETE on ``auditoria`` are refused by row triggers (0001); PostgreSQL's TRUNCATE fires no row
@@ -12,7 +12,7 @@ The table owner can still drop triggers: the application connects as a restricte
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -32,8 +32,8 @@ from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.demo import carregar_demo
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import ADMIN
 from tests.app_fixtures import APP, baixar_fatura, historico, hoje, pdf_de
+from tests.builders import ADMIN
 
 RAIZ = APP.parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

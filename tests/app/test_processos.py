@@ -11,7 +11,6 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.services import aprovacoes, auditoria, processos
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
-from tests.builders import ADMIN, mes_com_processos, pessoa
 from tests.app_fixtures import (
     baixar_fatura,
     botao,
@@ -22,6 +21,7 @@ from tests.app_fixtures import (
     rotulos,
     textos,
 )
+from tests.builders import ADMIN, mes_com_processos, pessoa
 
 
 def test_list_stays_responsive_with_10000_processes(ctx, app_env):
@@ -62,7 +62,7 @@ def test_a_row_opens_the_detail_with_fields_pdf_executions_and_audit(ctx, store,
     metricas = {m.label: m.value for m in at.metric}
     assert metricas == {"Valor": "R$ 1.234,56", "Vencimento": "10/12/2026", "Tentativas de download": "1"}
     assert "Aguardando envio ao SAT" in textos(at)
-    campos = dict(zip(*at.dataframe[0].value.T.values))
+    campos = dict(zip(*at.dataframe[0].value.T.values, strict=True))
     assert campos["Aprovada por"] == "aprovador@beg.com.br" and campos["Conta (filtro)"] == processo.cliente.filtro
     assert [t.label for t in at.tabs] == ["Dados", "Fatura (PDF)", "Execuções (1)", "Auditoria (2)"]
     assert "Baixar PDF" in [b.label for b in at.get("download_button")]

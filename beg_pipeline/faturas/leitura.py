@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from pypdf import PdfReader
 
+from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import ler_linha_digitavel
+from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, limites_configurados
 from beg_pipeline.faturas.pdf_fatura import formatar_moeda
 from beg_pipeline.faturas.validacao_pdf import tipo_provavel
 
@@ -51,11 +53,40 @@ class LeituraFatura:
     problemas: list[str] = field(default_factory=list)
 
 
-def ler_fatura(pdf: bytes) -> LeituraFatura:
-    """Extract what the invoice says; never raises: unreadable files give ``legivel=False`` and a reason."""
+    def para_json(self) -> dict:
+        dados = asdict(self)
+        dados["valor"] = None if self.valor is None else str(self.valor)
+        dados["vencimento"] = None if self.vencimento is None else self.vencimento.isoformat()
+        return dados
+
+    @classmethod
+    def de_json(cls, dados: dict) -> LeituraFatura:
+        leitura = cls(**dados)
+        leitura.valor = None if leitura.valor is None else Decimal(leitura.valor)
+        leitura.vencimento = None if leitura.vencimento is None else dt.date.fromisoformat(leitura.vencimento)
+        return leitura
+
+
+def ler_fatura(pdf: bytes, *, limites: LimitesPdf | None = None) -> LeituraFatura:
+    """Extract what the invoice says; never raises: unreadable files give ``legivel=False`` and a reason.
+
+    The reading runs in an isolated process with CPU, memory and wall-clock ``limites`` (default: the
+    ``BEG_PDF_*`` settings); a file that exceeds one is reported as unreadable."""
+    limites = limites or limites_configurados()
+    try:
+        resposta = isolamento.executar("ler", pdf, limites)
+    except LimiteExcedido as exc:
+        return LeituraFatura(legivel=False, problemas=[f"PDF complexo demais para ler ({exc.em_palavras()})"])
+    if "erro" in resposta:
+        return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({resposta['erro']})"])
+    return LeituraFatura.de_json(resposta)
+
+
+def ler_fatura_sem_isolamento(pdf: bytes) -> LeituraFatura:
+    """``ler_fatura`` in this process, without limits: only for the isolated worker."""
     try:
         return _ler(pdf)
-    except Exception as exc:  # a reader must not crash the pipeline on a hostile or broken file
+    except Exception as exc:  # noqa: BLE001 - a reader must not crash the pipeline on a hostile or broken file
         return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({type(exc).__name__})"])
 
 
@@ -93,13 +124,13 @@ def _extrair_texto(pdf: bytes) -> tuple[str | None, int, list[str]]:
         if reader.is_encrypted and not reader.decrypt(""):
             return None, 0, ["PDF protegido por senha"]
         paginas = list(reader.pages)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any pypdf failure means "unreadable"
         return None, 0, [f"PDF ilegível ou corrompido ({type(exc).__name__})"]
     textos = []
     for numero, pagina in enumerate(paginas, start=1):
         try:
             textos.append(pagina.extract_text() or "")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad page must not hide the others
             problemas.append(f"não foi possível extrair o texto da página {numero} ({type(exc).__name__})")
     return "\n".join(textos), len(paginas), problemas
 

@@ -69,6 +69,18 @@ def _limites(_chave: tuple) -> LimitesPdf:
     return LimitesPdf(cpu_s=s.pdf_cpu_s, memoria_mb=s.pdf_memoria_mb, tempo_s=s.pdf_tempo_s, processos=s.pdf_processos)
 
 
+def faltou_memoria(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a ``MemoryError`` (pypdf wraps some in its own errors)."""
+    vistos: set[int] = set()
+    atual: BaseException | None = exc
+    while atual is not None and id(atual) not in vistos:
+        if isinstance(atual, MemoryError):
+            return True
+        vistos.add(id(atual))
+        atual = atual.__cause__ or atual.__context__
+    return False
+
+
 def executar(tarefa: str, dados: bytes, limites: LimitesPdf, **parametros) -> dict:
     """Run ``tarefa`` (see ``isolamento_trabalhador.TAREFAS``) on ``dados`` in a worker; its JSON answer, or
     ``LimiteExcedido``. ``OSError`` only if no worker can be started at all."""

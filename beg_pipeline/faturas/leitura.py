@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import ler_linha_digitavel
-from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, limites_configurados
+from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, faltou_memoria, limites_configurados
 from beg_pipeline.faturas.pdf_fatura import formatar_moeda
 from beg_pipeline.faturas.validacao_pdf import tipo_provavel
 
@@ -39,6 +39,7 @@ _REFERENCIA = re.compile(
 )
 _LINHA = re.compile(r"(?<!\d)8\d{10}[\s.-]*\d(?:[\s.-]*\d{11}[\s.-]*\d){3}(?!\d)")
 _SEM_SEPARADOR = re.compile(r"\D")
+_PAGINAS_NAS_PONTAS = 10
 
 
 @dataclass
@@ -86,7 +87,9 @@ def ler_fatura_sem_isolamento(pdf: bytes) -> LeituraFatura:
     """``ler_fatura`` in this process, without limits: only for the isolated worker."""
     try:
         return _ler(pdf)
-    except Exception as exc:  # noqa: BLE001 - a reader must not crash the pipeline on a hostile or broken file
+    except Exception as exc:  # a reader must not crash the pipeline on a hostile or broken file
+        if faltou_memoria(exc):  # the isolated worker reports it as a limit
+            raise MemoryError from exc
         return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({type(exc).__name__})"])
 
 
@@ -117,20 +120,28 @@ def _ler(pdf: bytes) -> LeituraFatura:
 
 
 def _extrair_texto(pdf: bytes) -> tuple[str | None, int, list[str]]:
-    """The text of all pages; ``None`` when the file cannot be opened at all."""
+    """The text of the first and last ``_PAGINAS_NAS_PONTAS`` pages (the summary and the boleto are there; a
+    5,000-page call listing would take minutes); ``None`` when the file cannot be opened at all."""
     problemas: list[str] = []
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             return None, 0, ["PDF protegido por senha"]
         paginas = list(reader.pages)
-    except Exception as exc:  # noqa: BLE001 - any pypdf failure means "unreadable"
+    except Exception as exc:  # any pypdf failure means "unreadable"
+        if faltou_memoria(exc):
+            raise MemoryError from exc
         return None, 0, [f"PDF ilegível ou corrompido ({type(exc).__name__})"]
+    lidas = sorted({*range(min(_PAGINAS_NAS_PONTAS, len(paginas))),
+                    *range(max(0, len(paginas) - _PAGINAS_NAS_PONTAS), len(paginas))})
     textos = []
-    for numero, pagina in enumerate(paginas, start=1):
+    for indice in lidas:
         try:
-            textos.append(pagina.extract_text() or "")
-        except Exception as exc:  # noqa: BLE001 - one bad page must not hide the others
+            textos.append(paginas[indice].extract_text() or "")
+        except Exception as exc:  # one bad page must not hide the others
+            if faltou_memoria(exc):
+                raise MemoryError from exc
+            numero = indice + 1
             problemas.append(f"não foi possível extrair o texto da página {numero} ({type(exc).__name__})")
     return "\n".join(textos), len(paginas), problemas
 

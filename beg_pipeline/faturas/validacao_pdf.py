@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from beg_pipeline.faturas import isolamento
-from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, limites_configurados
+from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, faltou_memoria, limites_configurados
 
 _MB = 1024 * 1024
 _CONTEUDO_ATIVO = {
@@ -121,7 +121,9 @@ def validar_pdf_sem_isolamento(data: bytes, max_bytes: int) -> PdfValidado:
         abertura = _acao_de_abertura(reader)
     except PdfRecusado:
         raise
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a broken file: all mean "unreadable"
+    except Exception as exc:  # pypdf raises many kinds on a broken file: all mean "unreadable"
+        if faltou_memoria(exc):  # the isolated worker reports it as a limit
+            raise MemoryError from exc
         raise PdfRecusado(f"PDF ilegível ou corrompido ({type(exc).__name__})") from None
     if paginas == 0:
         raise PdfRecusado("PDF sem páginas")

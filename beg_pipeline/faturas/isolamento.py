@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from beg_pipeline.settings import ENV_PREFIX, load_settings
-
 _TAMANHO = struct.Struct(">Q")
 _PRONTO = b"pronto"
 _PARTIDA_S = 120.0  # a worker imports pypdf and fpdf2 (~1 s; more on a loaded machine)
@@ -59,12 +57,14 @@ class LimiteExcedido(Exception):
 
 def limites_configurados() -> LimitesPdf:
     """The limits of the ``BEG_PDF_*`` settings (read again only when one of those variables changes)."""
-    chave = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(f"{ENV_PREFIX}PDF_")))
+    chave = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BEG_PDF_")))
     return _limites(chave)
 
 
 @lru_cache(maxsize=8)
 def _limites(_chave: tuple) -> LimitesPdf:
+    from beg_pipeline.settings import load_settings  # here: the workers import this module and need no pydantic
+
     s = load_settings()
     return LimitesPdf(cpu_s=s.pdf_cpu_s, memoria_mb=s.pdf_memoria_mb, tempo_s=s.pdf_tempo_s, processos=s.pdf_processos)
 

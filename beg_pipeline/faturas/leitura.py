@@ -78,6 +78,8 @@ def ler_fatura(pdf: bytes, *, limites: LimitesPdf | None = None) -> LeituraFatur
         resposta = isolamento.executar("ler", pdf, limites)
     except LimiteExcedido as exc:
         return LeituraFatura(legivel=False, problemas=[f"PDF complexo demais para ler ({exc.em_palavras()})"])
+    except OSError as exc:  # no worker could be started: still never raise
+        return LeituraFatura(legivel=False, problemas=[f"não foi possível ler o PDF agora ({exc})"])
     if "erro" in resposta:
         return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({resposta['erro']})"])
     return LeituraFatura.de_json(resposta)

@@ -40,7 +40,7 @@ _ESPACOS = b"\x00\t\n\x0c\r "
 # event handler. Bounded repetitions only, so the scan stays linear.
 _HTML = re.compile(
     rb"<(?:!doctype|html|head|body|script|iframe|object|embed|meta|form|style|link|title|base)[\s/>]"
-    rb"|<[a-z]{1,10}[\s/][^<>]{0,200}?\bon[a-z]{3,20}\s*=",
+    rb"|<[a-z]{1,10}[\s/][^<>]{0,200}?\bon[a-z]{3,20}\s{0,20}=",
     re.I,
 )
 _ZIP = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06")

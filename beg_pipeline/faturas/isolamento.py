@@ -92,6 +92,10 @@ class _Morreu(Exception):
     pass
 
 
+class _NaoRecebeu(_Morreu):
+    """The worker was gone before it got the task (the task never ran)."""
+
+
 class _Trabalhador:
     def __init__(self) -> None:
         raiz = str(Path(__file__).resolve().parents[2])  # this very code, whatever is installed elsewhere
@@ -113,8 +117,8 @@ class _Trabalhador:
             self.processo.stdin.write(_TAMANHO.pack(len(cabecalho)) + cabecalho + _TAMANHO.pack(len(dados)))
             self.processo.stdin.write(dados)
             self.processo.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise _Morreu from None
+        except OSError:
+            raise _NaoRecebeu from None
         return json.loads(self._receber(prazo_s))
 
     def _receber(self, prazo_s: float) -> bytes:
@@ -158,26 +162,34 @@ class _Grupo:
         self.condicao = threading.Condition()
 
     def executar(self, pedido: dict, dados: bytes, limites: LimitesPdf) -> dict:
-        trabalhador = self._obter(limites.processos)
-        try:
-            resposta = trabalhador.executar(pedido, dados, limites.tempo_s)
-        except TimeoutError:
-            self._descartar(trabalhador)
-            raise LimiteExcedido("tempo", limites) from None
-        except _Morreu:
-            causa = trabalhador.causa_da_morte()
-            self._descartar(trabalhador)
-            raise LimiteExcedido(causa, limites) from None
-        except BaseException:
-            self._descartar(trabalhador)
-            raise
-        if resposta.get("limite"):  # the worker hit its memory limit and exits after answering
-            self._descartar(trabalhador)
-            raise LimiteExcedido(resposta["limite"], limites)
-        with self.condicao:
-            self.livres.append(trabalhador)
-            self.condicao.notify()
-        return resposta
+        for _ in range(limites.processos + 1):  # every idle worker may have ended meanwhile
+            trabalhador = self._obter(limites.processos)
+            try:
+                resposta = trabalhador.executar(pedido, dados, limites.tempo_s)
+            except _NaoRecebeu:  # an idle worker that ended meanwhile: the task goes to a fresh one
+                self._descartar(trabalhador)
+                continue
+            except TimeoutError:
+                self._descartar(trabalhador)
+                raise LimiteExcedido("tempo", limites) from None
+            except _Morreu:
+                causa = trabalhador.causa_da_morte()
+                self._descartar(trabalhador)
+                raise LimiteExcedido(causa, limites) from None
+            except BaseException:
+                self._descartar(trabalhador)
+                raise
+            if resposta.get("limite"):  # the worker hit its memory limit and exits after answering
+                self._descartar(trabalhador)
+                raise LimiteExcedido(resposta["limite"], limites)
+            if resposta.pop("reciclar", False):  # it grew and exits: its heap must not eat the next file's budget
+                self._descartar(trabalhador)
+            else:
+                with self.condicao:
+                    self.livres.append(trabalhador)
+                    self.condicao.notify()
+            return resposta
+        raise OSError("o processo de verificação de PDF terminou antes de receber o arquivo")
 
     def _obter(self, maximo: int) -> _Trabalhador:
         with self.condicao:

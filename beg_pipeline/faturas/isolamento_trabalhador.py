@@ -1,8 +1,9 @@
 """Worker process of ``isolamento``: reads framed tasks on stdin, answers one JSON object per task on stdout.
 
 Before each task it lowers its own RLIMIT_CPU (CPU used so far + the task's budget: over it, the kernel's SIGXCPU
-ends the process) and RLIMIT_AS; after the task it lifts them again. A ``MemoryError`` is answered, then the
-worker exits (its heap may be fragmented). Run as ``python -m beg_pipeline.faturas.isolamento_trabalhador``.
+ends the process) and RLIMIT_AS; after the task it lifts them again. After a ``MemoryError``, or a task that left
+it using more than half the room its memory budget leaves, it answers and exits (a big heap would eat the next
+file's budget). Run as ``python -m beg_pipeline.faturas.isolamento_trabalhador``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def _limitar(cpu_s: float | None, memoria_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memoria, as_max))
 
 
+def _tamanho_virtual_mb() -> float:
+    """This process's address space now (what RLIMIT_AS counts); freed memory is not always given back."""
+    with open("/proc/self/status") as status:
+        for linha in status:
+            if linha.startswith("VmSize:"):
+                return int(linha.split()[1]) / 1024
+    return 0.0
+
+
 def _ler_quadro(entrada: BinaryIO) -> bytes | None:
     cabeca = entrada.read(_TAMANHO.size)
     if len(cabeca) < _TAMANHO.size:
@@ -75,6 +85,7 @@ def main() -> None:
     saida = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     entrada = sys.stdin.buffer
+    base_mb = _tamanho_virtual_mb()
     _responder(saida, b"pronto")
     while (cabecalho := _ler_quadro(entrada)) is not None and (dados := _ler_quadro(entrada)) is not None:
         pedido = json.loads(cabecalho)
@@ -89,6 +100,8 @@ def main() -> None:
         finally:
             del dados
             _limitar(None, None)
+        if _tamanho_virtual_mb() > base_mb + (pedido["memoria_mb"] - base_mb) / 2:
+            resposta["reciclar"] = encerrar = True
         _responder(saida, json.dumps(resposta).encode())
         if encerrar:
             break

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -282,6 +283,17 @@ def test_workers_see_no_secret_of_the_environment(monkeypatch):
         trabalhador.encerrar()
     assert b"canario" not in ambiente
     assert sorted(v.split(b"=")[0] for v in ambiente.split(b"\0") if v) == [b"PATH", b"PYTHONPATH"]
+
+
+def test_a_worker_that_ended_while_idle_does_not_fail_the_next_file():
+    with ThreadPoolExecutor(2) as pool:  # both workers started and left idle
+        assert list(pool.map(lambda _: validar_pdf(FATURA, LIMITE).paginas, range(4))) == [1] * 4
+    ociosos = list(isolamento._grupo().livres)
+    assert ociosos
+    for trabalhador in ociosos:  # our own children, killed by their handles
+        trabalhador.processo.kill()
+        trabalhador.processo.wait()
+    assert validar_pdf(FATURA, LIMITE).paginas == 1
 
 
 # --------------------------------------------------------------------------- finding 8: actions and polyglots

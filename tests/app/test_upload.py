@@ -32,7 +32,7 @@ RUINS = {
     "GoToR para pasta de rede": (_fatura_alterada(HOSTIS_8["link-gotor-unc"][0]), "/GoToR"),
     "PDF e ZIP": (POLIGLOTAS["zip-antes-do-eof"][0](), "ao mesmo tempo PDF e ZIP"),
     "PDF e HTML": (POLIGLOTAS["html-em-comentario"][0](), "ao mesmo tempo PDF e página HTML"),
-    "dados após o fim": (POLIGLOTAS["texto-depois-do-eof"][0](), "depois do marcador final %%EOF"),
+    "dados após o fim": (POLIGLOTAS["objeto-depois-do-eof"][0](), "depois do marcador final %%EOF"),
 }
 
 

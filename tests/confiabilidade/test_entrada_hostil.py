@@ -224,7 +224,7 @@ HOSTIS = {
     "xfa_com_script": (lambda: _fatura_alterada(HOSTIS_8["xfa-com-script"][0]), "XFA"),
     "poliglota_zip": (POLIGLOTAS["zip-antes-do-eof"][0], "ao mesmo tempo PDF e ZIP"),
     "poliglota_html": (POLIGLOTAS["html-em-comentario"][0], "ao mesmo tempo PDF e página HTML"),
-    "dados_apos_eof": (POLIGLOTAS["texto-depois-do-eof"][0], "depois do marcador final %%EOF"),
+    "dados_apos_eof": (POLIGLOTAS["objeto-depois-do-eof"][0], "depois do marcador final %%EOF"),
 }
 
 

@@ -372,7 +372,7 @@ POLIGLOTAS = {
     "zip-antes-do-eof": (_zip_antes_do_eof, r"ao mesmo tempo PDF e ZIP"),
     "html-em-comentario": (_html_em_comentario, r"ao mesmo tempo PDF e página HTML"),
     "svg-em-texto": (_svg_em_texto, r"ao mesmo tempo PDF e página HTML"),
-    "texto-depois-do-eof": (lambda: FATURA + b"1 0 obj << /S /JavaScript >> endobj\n", r"depois do marcador final"),
+    "objeto-depois-do-eof": (lambda: FATURA + b"99 0 obj\n(conteudo anexado)\nendobj\n", r"depois do marcador final"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``beg`` command: database, users, client import, keys, demo data and the robot simulator."""
+"""The ``beg`` command: database, users, client and legacy import, keys, demo data and the robot simulator."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from beg_pipeline.domain.perfis import Ator, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import TransicaoInvalida
@@ -66,8 +67,39 @@ def db_upgrade() -> None:
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migracoes.upgrade(settings.resolved_database_url)
-    click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_database_url)}).")
+    migracoes.upgrade(settings.resolved_migration_url)
+    click.echo(f"Banco atualizado (revisão {migracoes.revision_atual(settings.resolved_migration_url)}).")
+    papel = make_url(settings.resolved_database_url).username
+    if settings.database_url_migracoes and papel and papel != make_url(settings.database_url_migracoes).username:
+        from beg_pipeline.db.papel_app import conceder_privilegios
+
+        conceder_privilegios(settings.database_url_migracoes, papel)  # new tables need the app role's grants
+        click.echo(f"Privilégios do papel {papel} atualizados.")
+
+
+@db.command("papel-app")
+@click.option("--papel", default=None, help="Padrão: o usuário de BEG_DATABASE_URL.")
+@click.option("--sem-senha", is_flag=True, help="Não define senha (autenticação peer ou por certificado).")
+@mensagens_claras
+def db_papel_app(papel: str | None, sem_senha: bool) -> None:
+    """Cria ou atualiza o papel PostgreSQL restrito do aplicativo (conecta como BEG_DATABASE_URL_MIGRACOES)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from beg_pipeline.db.papel_app import configurar_papel
+
+    settings = load_settings()
+    if not settings.database_url_migracoes:
+        raise click.UsageError("defina BEG_DATABASE_URL_MIGRACOES com o usuário dono das tabelas")
+    papel = papel or make_url(settings.resolved_database_url).username
+    senha = None if sem_senha else _ler_senha()
+    if not sem_senha and not senha:
+        raise click.UsageError("senha vazia: digite uma senha ou use --sem-senha")
+    try:
+        configurar_papel(settings.database_url_migracoes, papel, senha)
+    except DBAPIError as exc:
+        raise click.ClickException(f"o PostgreSQL recusou: {str(exc.orig).strip()}") from None
+    click.echo(f"Papel {papel} pronto: leitura e escrita nas tabelas do BEG, somente inserção na auditoria. "
+               f"Use-o em BEG_DATABASE_URL.")
 
 
 @db.command("backup")
@@ -98,7 +130,7 @@ def db_restaurar(chave: str | None, confirmado: bool) -> None:
         return
     if not confirmado:
         click.confirm(f"Substituir o banco atual pelo backup {chave}?", abort=True)
-    restaurar_banco(settings.resolved_database_url, store, chave)
+    restaurar_banco(settings.resolved_migration_url, store, chave)  # the owner: pg_restore recreates the tables
     click.echo(f"Banco restaurado de {chave}.")
 
 
@@ -141,6 +173,93 @@ def clientes_importar(arquivo: Path, dry_run: bool) -> None:
 
     relatorio = importar_clientes(_contexto(), _ator_cli(), arquivo.read_bytes(), dry_run=dry_run)
     click.echo(relatorio.resumo())
+
+
+@cli.group()
+def operadoras() -> None:
+    """Operadoras e robôs de download."""
+
+
+@operadoras.command("listar")
+@mensagens_claras
+def operadoras_listar() -> None:
+    """Lista as operadoras: robô, situação, clientes e clientes sem credenciais de portal."""
+    from beg_pipeline.services import cadastros
+
+    resumo = cadastros.resumo_operadoras(_contexto(), _ator_cli())
+    if not resumo:
+        click.echo("Nenhuma operadora cadastrada (a importação de clientes as cria).")
+    for o in resumo:
+        click.echo(f"{o.codigo:<12} {'com robô' if o.possui_rpa else 'sem robô'}  "
+                   f"{'ativa' if o.status_ativo else 'inativa':<7}  {o.clientes} clientes, "
+                   f"{o.sem_credenciais} sem credenciais  ({o.nome})")
+
+
+@operadoras.command("robo")
+@click.argument("codigo")
+@click.option("--sim/--nao", "possui_rpa", required=True,
+              help="--sim: a API de robôs atende a operadora; --nao: faturas só por upload manual.")
+@mensagens_claras
+def operadoras_robo(codigo: str, possui_rpa: bool) -> None:
+    """Marca se a operadora CODIGO tem robô de download (para instalações sem navegador)."""
+    from beg_pipeline.services import cadastros
+
+    operadora = cadastros.definir_robo_operadora(_contexto(), _ator_cli(), codigo, possui_rpa)
+    click.echo(f"Operadora {operadora.codigo}: " + ("com robô de download." if possui_rpa
+                                                   else "sem robô (faturas por upload manual)."))
+
+
+@cli.group()
+def legado() -> None:
+    """Migração do sistema legado (Flask): importação e reconciliação."""
+
+
+@legado.command("importar")
+@click.option("--url", required=True, metavar="URL",
+              help="Banco do legado: postgresql+psycopg2://usuario@host:5432/banco ou sqlite:///caminho/db.sqlite3.")
+@click.option("--pdfs", metavar="PASTA", type=click.Path(file_okay=False, path_type=Path),
+              help="Cópia do bucket beg como pasta (`mc mirror beg/ PASTA`): o arquivo PASTA/<chave> é o objeto. "
+                   "Sem --pdfs, lê o bucket do legado ao vivo (BEG_LEGADO_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, "
+                   "_BUCKET, _SECURE).")
+@click.option("--dry-run", is_flag=True, help="Não grava nada: mostra o que faria e a reconciliação resultante.")
+@mensagens_claras
+def legado_importar(url: str, pdfs: Path | None, dry_run: bool) -> None:
+    """Importa operadoras, clientes, usuários, processos, execuções e PDFs do legado.
+
+    \b
+    - Idempotente e incremental: rodar de novo não muda nada; linhas novas ou
+      alteradas no legado desde a última importação chegam. Uma linha alterada
+      nos dois sistemas é mantida como está no sistema novo e relatada.
+    - Senhas de portal são cifradas na entrada (nunca aparecem na saída); os
+      tokens do robô e do GitHub do legado não são migrados.
+    - Usuários: `usuarios` e `users` unidos por e-mail; a senha do legado vale
+      uma vez, no primeiro login, e é trocada por argon2id.
+    - Status antigos viram os 4 status atuais (como em schema.md); jobs do robô
+      ainda EXECUTANDO no legado são adotados pela próxima execução de
+      `faturas`, sem novo envio.
+    - PDFs copiados para o armazenamento com SHA-256; PDF ausente é relatado.
+    - Termina com a reconciliação legado × novo (por tabela, status e mês,
+      quantidade e soma de valor_fatura), impressa e gravada em CSV em
+      legado/ no armazenamento. Sai com código 1 se não conferir.
+    """
+    from beg_pipeline.legado.importacao import importar_legado
+    from beg_pipeline.legado.leitura import LeitorLegado
+    from beg_pipeline.legado.origem_pdfs import origem_pdfs
+    from beg_pipeline.storage import object_store_from_settings
+
+    contexto = _contexto()
+    origem = origem_pdfs(contexto.settings, pdfs)
+    leitor = LeitorLegado(url, contexto.settings.tz)
+    try:
+        relatorio = importar_legado(contexto, _ator_cli(), leitor, origem,
+                                    object_store_from_settings(contexto.settings), dry_run=dry_run)
+    finally:
+        leitor.fechar()
+    click.echo(relatorio.resumo())
+    for chave in relatorio.arquivos:
+        click.echo(f"Relatório gravado em {chave}")
+    if not relatorio.ok:
+        sys.exit(1)
 
 
 @cli.group()

@@ -1,4 +1,6 @@
-"""The Dagster code location (loaded by workspace.yaml)."""
+"""The Dagster code location (loaded by workspace.yaml): definitions built from the settings when Dagster loads
+them, not at import, so BEG_PARTITIONS_START and BEG_CRON_* (or a ConfiguracaoResource override) reach the
+partitions and schedules."""
 
 import dagster as dg
 
@@ -8,17 +10,30 @@ from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
 from beg_pipeline.jobs import todos as jobs
-from beg_pipeline.resources import recursos
+from beg_pipeline.partitions import nas_particoes, particoes_mensais
+from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import construir_agendamentos
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
 from beg_pipeline.sensors.falhas import falhas_de_execucao_sensor
 
-defs = dg.Definitions(
-    assets=[processos_mensais, faturas, envios_sat, relatorio_mensal],
-    asset_checks=verificacoes_mensais,
-    jobs=jobs,
-    schedules=construir_agendamentos(),
-    sensors=[aprovacoes_sensor, falhas_de_execucao_sensor],
-    resources=recursos(),
-    executor=dg.in_process_executor,
-)
+
+def construir_definicoes(configuracao: ConfiguracaoResource | None = None) -> dg.Definitions:
+    """Assets, checks, jobs, schedules and sensors on the partitions and cron times of ``configuracao``'s settings
+    (the ``BEG_`` variables, fields set on it winning), with the resources built from the same configuration."""
+    configuracao = configuracao or ConfiguracaoResource()
+    settings = configuracao.settings()
+    particoes = particoes_mensais(settings)
+    return dg.Definitions(
+        assets=[nas_particoes(a, particoes) for a in (processos_mensais, faturas, envios_sat, relatorio_mensal)],
+        asset_checks=verificacoes_mensais(particoes),
+        jobs=jobs,
+        schedules=construir_agendamentos(settings),
+        sensors=[aprovacoes_sensor, falhas_de_execucao_sensor],
+        resources=recursos(configuracao),
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return construir_definicoes()

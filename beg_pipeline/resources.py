@@ -1,7 +1,6 @@
 """Dagster resources: settings, database, object store and robot client, all built from one Settings."""
 
 
-from typing import Optional
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -16,14 +15,20 @@ class ConfiguracaoResource(dg.ConfigurableResource):
     """The BEG settings (``BEG_`` variables); a field set here overrides its variable. Secrets come only from the
     environment, never from here, so they never show in the Dagster UI."""
 
-    data_dir: Optional[str] = None
-    database_url: Optional[str] = None
-    rpa_url: Optional[str] = None
-    rpa_job_timeout_s: Optional[float] = None
-    rpa_poll_interval_s: Optional[float] = None
-    rpa_max_concurrency: Optional[int] = None
-    rpa_max_concurrency_por_operadora: Optional[int] = None
-    max_tentativas: Optional[int] = None
+    data_dir: str | None = None
+    database_url: str | None = None
+    rpa_url: str | None = None
+    rpa_job_timeout_s: float | None = None
+    rpa_poll_interval_s: float | None = None
+    rpa_max_concurrency: int | None = None
+    rpa_max_concurrency_por_operadora: int | None = None
+    max_tentativas: int | None = None
+    partitions_start: str | None = None  # ISO date; read when the definitions are built
+    cron_processos: str | None = None
+    cron_downloads: str | None = None
+    cron_relatorio: str | None = None
+    cron_limpeza_logs: str | None = None
+    cron_backup: str | None = None
 
     def settings(self) -> Settings:
         return load_settings(**{k: v for k, v in self.model_dump().items() if v is not None})
@@ -33,14 +38,14 @@ class BancoResource(dg.ConfigurableResource):
     """The service-layer context (database + vault)."""
 
     configuracao: dg.ResourceDependency[ConfiguracaoResource]
-    _contexto: Optional[Contexto] = PrivateAttr(default=None)
+    _contexto: Contexto | None = PrivateAttr(default=None)
 
     def contexto(self) -> Contexto:
         if self._contexto is None:
             self._contexto = Contexto(self.configuracao.settings())
         return self._contexto
 
-    def teardown_after_execution(self, context) -> None:
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._contexto is not None:
             self._contexto.db.dispose()
 

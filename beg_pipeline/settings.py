@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from beg_pipeline.domain.cadastro import normalizar_codigo_operadora
 
 ENV_PREFIX = "BEG_"
 
@@ -24,6 +27,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".beg")
     database_url: str | None = None
+    database_url_migracoes: str | None = Field(
+        default=None, description="The tables' owner, for migrations and restores; the app connects as database_url."
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet keys separated by commas; the first encrypts, all decrypt."
     )
@@ -45,6 +51,9 @@ class Settings(BaseSettings):
     rpa_retry_backoff_s: float = Field(default=60.0, ge=0)
     rpa_max_concurrency: int = Field(default=10, gt=0)
     rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
+    rpa_operadoras: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset({"OI", "VIVO", "EMBRATEL", "DIGITALNET"}),
+        description="Carrier codes the robot API serves, comma-separated: the import creates them with a robot.")
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -52,6 +61,13 @@ class Settings(BaseSettings):
     s3_bucket: str = "beg"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+
+    # the legacy system's bucket, read by `beg legado importar` when no --pdfs folder is given
+    legado_s3_endpoint: str | None = None
+    legado_s3_access_key: SecretStr | None = None
+    legado_s3_secret_key: SecretStr | None = None
+    legado_s3_bucket: str = "beg"
+    legado_s3_secure: bool = False
 
     partitions_start: dt.date = dt.date(2025, 1, 1)
     log_retention_days: int = Field(default=180, gt=0)
@@ -78,7 +94,14 @@ class Settings(BaseSettings):
             raise ValueError(f"expressão cron {value!r} deve ter 5 campos (minuto hora dia mês dia-da-semana)")
         return value
 
-    @field_validator("database_url")
+    @field_validator("rpa_operadoras", mode="before")
+    @classmethod
+    def _codigos(cls, value: object) -> frozenset[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
+
+    @field_validator("database_url", "database_url_migracoes")
     @classmethod
     def _supported_url(cls, value: str | None) -> str | None:
         if value is None or value.startswith(("sqlite://", "postgresql+psycopg2://")):
@@ -92,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'beg.db').resolve()}"
+
+    @property
+    def resolved_migration_url(self) -> str:
+        return self.database_url_migracoes or self.resolved_database_url
 
     @property
     def storage_backend(self) -> str:

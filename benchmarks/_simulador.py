@@ -1,7 +1,8 @@
 """Child process: the product's robot simulator with the given latency, jitter and capacity.
 
 ``python -m benchmarks._simulador LATENCIA JITTER CAPACIDADE``: prints the base URL on stdout, serves until
-its stdin is closed, then prints a JSON line with its request counts and CPU time. Settings (data dir, token) come from the ``BEG_*`` variables, like ``beg simulador``.
+its stdin is closed, then prints a JSON line with its request counts and CPU time. Settings (data dir, token)
+come from the ``BEG_*`` variables, like ``beg simulador``.
 """
 
 import json

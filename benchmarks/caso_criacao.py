@@ -30,7 +30,7 @@ def backends() -> list[str]:
     return ["sqlite", "postgresql"] if dados.postgres_disponivel() else ["sqlite"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def medir(n: int, backend: str) -> dict:
     """Over ``n`` active clients, for each of three months: a first materialization of ``processos_mensais``
     (creates ``n`` processes) and a second (creates none); the medians are reported (the machine may be

@@ -32,7 +32,7 @@ def repeticoes(n: int) -> int:
     return REPETICOES if n <= 1_000 else 1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def medir(n: int, backend: str = "sqlite") -> dict:
     """The median (by ratio) of ``repeticoes(n)`` cold runs; memoized (case 6 reuses case 1's runs)."""
     rodadas = []
@@ -57,14 +57,15 @@ def _rodada(n: int, backend: str) -> dict:
             cfg = ConfiguracaoResource(rpa_url=sim.url, rpa_max_concurrency=CONCORRENCIA,
                                        rpa_max_concurrency_por_operadora=CONCORRENCIA,
                                        rpa_poll_interval_s=POLL_S, rpa_job_timeout_s=600.0)
-            with dg.DagsterInstance.ephemeral() as instancia:  # as a deployment's instance: not created per run
-                with dados.Cronometro() as c:
-                    resultado = dg.materialize([processos_mensais, faturas], partition_key=PARTICAO,
-                                               resources=recursos(cfg), run_config=LOGS, raise_on_error=False,
-                                               instance=instancia)
+            # as a deployment's instance: not created per run
+            with dg.DagsterInstance.ephemeral() as instancia, dados.Cronometro() as c:
+                resultado = dg.materialize([processos_mensais, faturas], partition_key=PARTICAO,
+                                           resources=recursos(cfg), run_config=LOGS, raise_on_error=False,
+                                           instance=instancia)
         with amb.ctx.db.leitura() as s:
             status = Counter(dict(s.execute(select(Processo.status_processo, func.count())
-                                            .where(Processo.mes_ano == MES_ANO).group_by(Processo.status_processo)).all()))
+                                            .where(Processo.mes_ano == MES_ANO)
+                                            .group_by(Processo.status_processo)).all()))
             execucoes = s.scalar(select(func.count()).select_from(Execucao))
     ideal = n * LATENCIA_S / CAPACIDADE
     req = sim.estatisticas.get("requisicoes", {})

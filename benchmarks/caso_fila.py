@@ -54,7 +54,7 @@ def _preparar(amb: dados.Ambiente, n: int) -> None:
 
 def _servico(amb: dados.Ambiente) -> tuple[float, int]:
     from beg_pipeline.domain.perfis import Ator, Perfil
-    from beg_pipeline.services.aprovacao import fila_de_aprovacao
+    from beg_pipeline.services.fila_aprovacao import fila_de_aprovacao
 
     ator = Ator(Perfil.APROVADOR, email=EMAIL)
     hoje = dt.datetime.now(amb.settings.tz).date()

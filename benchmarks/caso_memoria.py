@@ -46,7 +46,7 @@ def medir(n: int) -> dict:
                 saida = filho.stdout.read()
                 _, status, uso = os.wait4(filho.pid, 0)
                 filho.returncode = os.waitstatus_to_exitcode(status)
-    linhas = [l for l in saida.splitlines() if l.startswith("{")]
+    linhas = [x for x in saida.splitlines() if x.startswith("{")]
     r = json.loads(linhas[-1]) if linhas else {"sucesso": False}
     r.update(n=n, ru_maxrss_mb=uso.ru_maxrss / 1024, rss_amostrado_max_mb=max(amostras, default=0.0),
              parede_total_s=c.s, codigo_saida=filho.returncode)
@@ -64,7 +64,7 @@ def _amostrar_rss(pid: int) -> list[float]:
         while True:
             try:
                 with open(caminho) as status:
-                    linha = next((l for l in status if l.startswith("VmRSS:")), None)
+                    linha = next((x for x in status if x.startswith("VmRSS:")), None)
             except OSError:
                 return
             if linha is None:  # a zombie: the program has ended
@@ -74,7 +74,6 @@ def _amostrar_rss(pid: int) -> list[float]:
 
     threading.Thread(target=amostrar, daemon=True, name="amostra-rss").start()
     return amostras
-    return r
 
 
 def executar(opcoes) -> list[Medida]:

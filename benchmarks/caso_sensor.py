@@ -1,9 +1,10 @@
 """Case 3 — the approval sensor.
 
-10,000 approved processes over 12 months (each with its download and approval in the audit trail): one tick
-of ``aprovacoes_sensor`` from an empty cursor, through ``build_sensor_context`` with a fresh ``banco`` resource
-(as the daemon evaluates it), ≤ 1 s. The following tick (nothing new) is reported too. A tick only reads, so each
-is evaluated three times and the median is reported (the machine may be shared).
+10,000 approved processes over 12 months (each with its download and approval in the audit trail, and the
+``APROVADO`` event the sensor reads): one tick of ``aprovacoes_sensor`` from an empty cursor, through
+``build_sensor_context`` with a fresh ``banco`` resource (as the daemon evaluates it), ≤ 1 s. The following tick
+(nothing new) is reported too. A tick only reads, so each is evaluated three times and the median is reported
+(the machine may be shared).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def medir(n: int, backend: str) -> dict:
         dados.auditoria(amb, [dict(acao="DOWNLOAD_CONCLUIDO", entidade_id=str(p), processo_id=p) for p in pids])
         dados.auditoria(amb, [dict(acao="APROVAR", entidade_id=str(p), processo_id=p, usuario_id=aprovador)
                               for p in pids])
+        dados.eventos(amb, [dict(processo_id=p, mes_ano=m, tipo="APROVADO")
+                            for p, (_, m) in zip(pids, pares, strict=True)])
         primeiros, segundos = [], []
         for _ in range(REPETICOES):  # a tick only reads: the same tick can be evaluated again
             with dados.Cronometro() as c1:

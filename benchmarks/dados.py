@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from beg_pipeline.db import migracoes
-from beg_pipeline.db.models import Auditoria, Cliente, Operadora, Processo, Usuario
+from beg_pipeline.db.models import Auditoria, Cliente, Evento, Operadora, Processo, Usuario
 from beg_pipeline.seguranca import Cofre, hash_senha
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.settings import Settings
@@ -178,7 +178,7 @@ def clientes(amb: Ambiente, n: int, ids_operadoras: dict[str, uuid.UUID] | None 
             data_criacao=momento, data_atualizacao=momento))
     with amb.ctx.db.engine.begin() as conn:
         _em_lotes(conn, Cliente.__table__, linhas)
-    return [l["id"] for l in linhas]
+    return [linha["id"] for linha in linhas]
 
 
 def processos(amb: Ambiente, pares: list[tuple[uuid.UUID, str]], status: str, *, com_fatura: bool = False,
@@ -207,7 +207,7 @@ def processos(amb: Ambiente, pares: list[tuple[uuid.UUID, str]], status: str, *,
         linhas.append(linha)
     with amb.ctx.db.engine.begin() as conn:
         _em_lotes(conn, Processo.__table__, linhas)
-    return [l["id"] for l in linhas]
+    return [linha["id"] for linha in linhas]
 
 
 def auditoria(amb: Ambiente, linhas: list[dict]) -> None:
@@ -215,7 +215,14 @@ def auditoria(amb: Ambiente, linhas: list[dict]) -> None:
     momento = _momento()
     with amb.ctx.db.engine.begin() as conn:
         _em_lotes(conn, Auditoria.__table__, [
-            dict(data=momento, ator="bench", perfil="SISTEMA", entidade="processos", **l) for l in linhas])
+            dict(data=momento, ator="bench", perfil="SISTEMA", entidade="processos", **linha) for linha in linhas])
+
+
+def eventos(amb: Ambiente, linhas: list[dict]) -> None:
+    """Append process events (``processo_id``, ``mes_ano``, ``tipo``), in the given order (their ids grow with it)."""
+    momento = _momento()
+    with amb.ctx.db.engine.begin() as conn:
+        _em_lotes(conn, Evento.__table__, [dict(criado_em=momento, **linha) for linha in linhas])
 
 
 def usuario(amb: Ambiente, email: str, perfil: str, senha: str) -> uuid.UUID:
@@ -291,7 +298,7 @@ class Cronometro:
     """``with Cronometro() as c: ...`` then ``c.s`` (wall seconds), ``c.cpu_s`` (this process's CPU) and
     ``c.maquina_cpu_s`` (CPU the whole machine spent meanwhile: other load on a shared machine shows here)."""
 
-    def __enter__(self) -> "Cronometro":
+    def __enter__(self) -> Cronometro:
         self._t, self._c, self._m = time.perf_counter(), time.process_time(), cpu_da_maquina()
         return self
 

@@ -106,7 +106,7 @@ def aquecer() -> None:
 def tabela(medidas: list[Medida]) -> str:
     linhas = [("caso", "medida", "alvo", "valor", "resultado")]
     linhas += [(m.caso, m.medida, m.alvo, m.texto_valor(), m.situacao) for m in medidas]
-    larguras = [min(70, max(len(l[i]) for l in linhas)) for i in range(5)]
+    larguras = [min(70, max(len(linha[i]) for linha in linhas)) for i in range(5)]
     saida = []
     for n, linha in enumerate(linhas):
         saida.append("  ".join(c[:larguras[i]].ljust(larguras[i]) for i, c in enumerate(linha)))

@@ -1,4 +1,6 @@
-"""`make dev`: start the robot simulator, Dagster (UI + daemon) and the approval app; stop all on Ctrl-C."""
+"""`make dev`: start the robot simulator, Dagster (UI + daemon) and the approval app; stop all on Ctrl-C.
+
+Every service listens on 127.0.0.1 only (tests/instalacao/test_make_dev.py checks the open sockets)."""
 
 from __future__ import annotations
 
@@ -33,19 +35,22 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, "BEG_RPA_URL": f"http://127.0.0.1:{args.porta_simulador}"}
     servicos = {
-        "simulador do robô": ([str(BIN / "beg"), "simulador", "--port", str(args.porta_simulador), "--latencia", "3",
-                               "--jitter", "1", "--capacidade", "10"], f"http://127.0.0.1:{args.porta_simulador}/health"),
+        "simulador do robô": ([str(BIN / "beg"), "simulador", "--host", "127.0.0.1",
+                               "--port", str(args.porta_simulador), "--latencia", "3", "--jitter", "1",
+                               "--capacidade", "10"],
+                              f"http://127.0.0.1:{args.porta_simulador}/health"),
         "Dagster": ([str(BIN / "dagster"), "dev", "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1", "-p",
                      str(args.porta_dagster)], f"http://127.0.0.1:{args.porta_dagster}/server_info"),
         "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "streamlit_app.py"),
                                      "--server.address", "127.0.0.1", "--server.port", str(args.porta_app),
-                                     "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                     "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                                     "--client.showErrorDetails", "none"],
                                     f"http://127.0.0.1:{args.porta_app}/_stcore/health"),
     }
     processos: dict[str, subprocess.Popen] = {}
     parar = False
 
-    def ao_sinal(signum, _frame):
+    def ao_sinal(signum: int, _frame: object) -> None:
         nonlocal parar
         parar = True
 
@@ -91,7 +96,7 @@ def main() -> int:
         parar_grupos(list(processos.values()))
 
 
-def parar_grupos(processos, espera_s: float = 20) -> None:
+def parar_grupos(processos: list[subprocess.Popen], espera_s: float = 20) -> None:
     """SIGTERM to each process group (started with ``start_new_session``), SIGKILL to those still alive."""
     for p in processos:
         with contextlib.suppress(ProcessLookupError):

@@ -15,7 +15,7 @@ from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
-from beg_pipeline.services import aprovacao, processos
+from beg_pipeline.services import aprovacoes, processos, upload_manual
 from beg_pipeline.storage import chave_fatura, object_store_from_settings
 from tests.builders import ADMIN, mes_com_processos, pessoa
 
@@ -131,11 +131,11 @@ def historico(ctx, store, processo, valores: list[Decimal]) -> None:
     for _ in valores:
         mes = (mes - dt.timedelta(days=1)).replace(day=1)
         meses.insert(0, calendario.mes_ano_de_data(mes))
-    for mes_ano, valor in zip(meses, valores):
+    for mes_ano, valor in zip(meses, valores, strict=True):
         processos.criar_processos_do_mes(ctx, SISTEMA, mes_ano)
         anterior = next(p for p in processos.processos_do_mes(ctx, mes_ano) if p.cliente_id == processo.cliente_id)
         baixar_fatura(ctx, store, anterior, valor, calendario.primeiro_dia(mes_ano) + dt.timedelta(days=9))
-        processos.aprovar(ctx, ADMIN, anterior.id)
+        aprovacoes.aprovar(ctx, ADMIN, anterior.id)
 
 
 def fila_de_exemplo(ctx, store, meses_anteriores: int = 2) -> dict:
@@ -150,6 +150,6 @@ def fila_de_exemplo(ctx, store, meses_anteriores: int = 2) -> dict:
     repetido = pdf_de(procs[2], Decimal("300.00"), dia + dt.timedelta(days=30))
     baixar_fatura(ctx, store, procs[2], Decimal("300.00"), dia + dt.timedelta(days=30), repetido)
     baixar_fatura(ctx, store, procs[3], Decimal("300.00"), dia + dt.timedelta(days=30), repetido)
-    aprovacao.enviar_fatura_manual(ctx, gente[Perfil.OPERADOR], store, procs[4].id,
+    upload_manual.enviar_fatura_manual(ctx, gente[Perfil.OPERADOR], store, procs[4].id,
                                    pdf_de(procs[4], Decimal("80.00"), dia + dt.timedelta(days=40)), "manual.pdf")
     return {"processos": procs, "gente": gente}

@@ -60,7 +60,7 @@ def postgres_template():
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
         pytest.fail(f"PostgreSQL at BEG_TEST_POSTGRES_URL does not answer: {exc.__class__.__name__}")
     name = f"beg_tpl_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:

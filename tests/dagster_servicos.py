@@ -32,7 +32,8 @@ def preparar_home(home: Path, config: Path = RAIZ / "dagster.yaml") -> Path:
     return home
 
 
-_LOCALIZACOES = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError { __typename } } } } }"
+_LOCALIZACOES = ("{ workspaceOrError { ... on Workspace { locationEntries { loadStatus "
+                 "locationOrLoadError { __typename } } } } }")
 
 
 def _localizacoes_carregadas(porta: int) -> bool:
@@ -59,7 +60,7 @@ def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 
     processos = {}
     try:
         for nome, comando in comandos.items():
-            saida = open(logs / f"{nome}.log", "wb")
+            saida = open(logs / f"{nome}.log", "wb")  # noqa: SIM115 - the child process writes to it until stopped
             processos[nome] = subprocess.Popen(comando, cwd=RAIZ, env=ambiente, stdout=saida,
                                                stderr=subprocess.STDOUT, start_new_session=True)
         limite = time.monotonic() + timeout

@@ -3,17 +3,19 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, layout, recursos
+from beg_pipeline.domain import formatos
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros, consultas
-from beg_pipeline.services.importacao_clientes import importar_clientes
+from beg_pipeline.services.importacao_clientes import ArquivoInvalido, importar_clientes
 
 NOVO = "novo"
 POR_PAGINA = 50
 
-ctx = sessao.contexto()
+ctx = recursos.contexto()
 st.title("Clientes")
-ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
+ator = acesso.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 aba_clientes, aba_importar = st.tabs(["Clientes", "Importar planilha"])
 with aba_clientes:
@@ -23,24 +25,26 @@ with aba_clientes:
     pagina = consultas.buscar_clientes(ctx, ator, texto=texto, pagina=numero, por_pagina=POR_PAGINA)
     st.caption(f"{pagina.total} cliente(s) · página {numero} de {pagina.paginas}")
     st.dataframe(pd.DataFrame([{
-        "Razão social": l["razao_social"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"],
+        "Razão social": l["razao_social"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"],
         "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
         "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
+        "Robô": ROTULO_SEM_CREDENCIAIS if l["sem_credenciais"] else ("sim" if l["possui_rpa"] else "não"),
         "Ativo": l["status_ativo"],
-    } for l in pagina.linhas]), hide_index=True, height=sessao.altura(len(pagina.linhas)))
+    } for l in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
 
     linhas = {l["id"]: l for l in pagina.linhas}
     escolha = st.selectbox("Editar", [NOVO, *linhas], format_func=lambda i: "+ Novo cliente" if i == NOVO else
                            f"{linhas[i]['razao_social']} · {linhas[i]['operadora']} · {linhas[i]['filtro']}")
     cliente = None if escolha == NOVO else consultas.obter_cliente(ctx, ator, escolha)
     operadoras = [o.codigo for o in cadastros.listar_operadoras(ctx, ator)]
-    with st.form(f"cliente-{escolha}-{sessao.versao('cliente')}"):
+    with st.form(f"cliente-{escolha}-{avisos.versao('cliente')}"):
         a, b = st.columns(2)
         razao_social = a.text_input("Razão social", cliente.razao_social if cliente else "")
-        cnpj = b.text_input("CNPJ", sessao.cnpj(cliente.cnpj) if cliente else "")
+        cnpj = b.text_input("CNPJ", formatos.cnpj(cliente.cnpj) if cliente else "")
         codigo = a.selectbox("Operadora", operadoras,
                              index=operadoras.index(cliente.operadora.codigo) if cliente else 0)
-        filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "")
+        filtro = b.text_input("Conta / filtro", cliente.filtro if cliente else "",
+                              help="Número da conta que o robô procura no portal; opcional.")
         unidade = a.text_input("Unidade", cliente.unidade if cliente else "")
         servico = b.text_input("Serviço", cliente.servico if cliente else "")
         nome_sat = a.text_input("Nome no SAT", (cliente.nome_sat or "") if cliente else "")
@@ -55,13 +59,13 @@ with aba_clientes:
                 razao_social=razao_social, cnpj=cnpj, operadora=codigo or "", filtro=filtro, nome_sat=nome_sat or None,
                 servico=servico, unidade=unidade, dados_sat=dados_sat or None, login_portal=login_portal or None,
                 cpf=cpf or None, observacoes=observacoes or None)
-            sessao.executar(lambda: cadastros.salvar_cliente(ctx, ator, None if cliente is None else cliente.id, dados,
+            avisos.executar(lambda: cadastros.salvar_cliente(ctx, ator, None if cliente is None else cliente.id, dados,
                                                              nova_senha or None),
                             f"Cliente {razao_social.strip()} salvo.", limpar="cliente")
     if cliente is not None:
         rotulo = "Desativar cliente" if cliente.status_ativo else "Ativar cliente"
         if st.button(rotulo, key=f"status-{cliente.id}"):
-            sessao.executar(lambda: cadastros.alterar_status_cliente(ctx, ator, cliente.id, not cliente.status_ativo),
+            avisos.executar(lambda: cadastros.alterar_status_cliente(ctx, ator, cliente.id, not cliente.status_ativo),
                             f"Cliente {cliente.razao_social} {'desativado' if cliente.status_ativo else 'ativado'}.")
 
 with aba_importar:
@@ -70,7 +74,12 @@ with aba_importar:
     arquivo = st.file_uploader("Planilha de clientes (CSV)", type=["csv"])
     simular = st.checkbox("Apenas simular (não grava nada)", value=True)
     if st.button("Importar", type="primary", disabled=arquivo is None):
-        relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
+        try:
+            relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
+        except ArquivoInvalido as exc:
+            st.error(f"{exc} Nada foi gravado.")
+            st.stop()
         resumo = relatorio.resumo()
         (st.warning if relatorio.rejeitados else st.success)(resumo.splitlines()[0])
+        st.dataframe(pd.DataFrame(relatorio.tabela_operadoras()), hide_index=True)
         st.code(resumo, language=None)

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros
 
-ctx = sessao.contexto()
+ctx = recursos.contexto()
 st.title("Operadoras")
-ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
+ator = acesso.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 operadoras = {o.id: o for o in cadastros.listar_operadoras(ctx, ator)}
 st.dataframe(pd.DataFrame([{
@@ -26,7 +26,7 @@ if operadoras:
         ativa = st.checkbox("Ativa", operadora.status_ativo)
         possui_rpa = st.checkbox("Possui robô de download", operadora.possui_rpa)
         if st.form_submit_button("Salvar operadora", type="primary"):
-            sessao.executar(lambda: cadastros.alterar_operadora(ctx, ator, escolha, possui_rpa=possui_rpa,
+            avisos.executar(lambda: cadastros.alterar_operadora(ctx, ator, escolha, possui_rpa=possui_rpa,
                                                                 status_ativo=ativa),
                             f"Operadora {operadora.codigo} salva.")
 
@@ -41,6 +41,6 @@ with st.expander("Nova operadora"), st.form("operadora-nova", clear_on_submit=Tr
         elif codigo.strip().upper() in {o.codigo for o in operadoras.values()}:
             st.error(f"A operadora {codigo.strip().upper()} já está cadastrada.")
         else:
-            sessao.executar(lambda: cadastros.garantir_operadora(ctx, ator, codigo, nome=nome.strip() or None,
+            avisos.executar(lambda: cadastros.garantir_operadora(ctx, ator, codigo, nome=nome.strip() or None,
                                                                  possui_rpa=possui_rpa, url_portal=url_portal or None),
                             f"Operadora {codigo.strip().upper()} cadastrada.")

@@ -3,15 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Permissao
 from beg_pipeline.services import cadastros
 
 PERFIS = [p.value for p in PERFIS_DE_PESSOAS]
 
-ctx = sessao.contexto()
+ctx = recursos.contexto()
 st.title("Usuários")
-ator = sessao.exigir_permissao(Permissao.GERIR_CADASTROS)
+ator = acesso.exigir_permissao(Permissao.GERIR_CADASTROS)
 
 usuarios = {u.id: u for u in cadastros.listar_usuarios(ctx, ator)}
 st.dataframe(pd.DataFrame([{"Nome": u.nome_completo, "E-mail": u.email, "Perfil": u.perfil.value,
@@ -29,7 +29,7 @@ with st.expander("Novo usuário"), st.form("usuario-novo", clear_on_submit=True)
         if senha != confirmacao:
             st.error("As senhas não conferem.")
         else:
-            sessao.executar(lambda: cadastros.criar_usuario(ctx, ator, email=email, nome=nome, perfil=perfil,
+            avisos.executar(lambda: cadastros.criar_usuario(ctx, ator, email=email, nome=nome, perfil=perfil,
                                                             senha=senha, telefone=telefone or None),
                             f"Usuário {email.strip().lower()} criado.")
 
@@ -45,7 +45,7 @@ with col_perfil, st.form(f"usuario-{escolha}"):
     if proprio:
         st.caption("Você não pode mudar o perfil nem desativar a própria conta.")
     if st.form_submit_button("Salvar usuário", type="primary", disabled=proprio):
-        sessao.executar(lambda: cadastros.alterar_usuario(ctx, ator, escolha, perfil=novo_perfil, status_ativo=ativo),
+        avisos.executar(lambda: cadastros.alterar_usuario(ctx, ator, escolha, perfil=novo_perfil, status_ativo=ativo),
                         f"Usuário {usuario.email} salvo.")
 with col_senha, st.form(f"senha-{escolha}", clear_on_submit=True):
     st.markdown("**Redefinir senha** (também desbloqueia a conta)")
@@ -55,5 +55,5 @@ with col_senha, st.form(f"senha-{escolha}", clear_on_submit=True):
         if nova != repetida:
             st.error("As senhas não conferem.")
         else:
-            sessao.executar(lambda: cadastros.alterar_usuario(ctx, ator, escolha, nova_senha=nova),
+            avisos.executar(lambda: cadastros.alterar_usuario(ctx, ator, escolha, nova_senha=nova),
                             f"Senha de {usuario.email} redefinida.")

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
-from beg_pipeline.services import aprovacao, cadastros, consultas, processos
+from beg_pipeline.services import aprovacoes, cadastros, consultas, faturas_armazenadas, fila_aprovacao
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
 LOTE = "fila_lote"
@@ -22,39 +23,27 @@ FUNDO = {SituacaoVencimento.VENCIDA: "#fde2e1", SituacaoVencimento.VENCE_EM_BREV
 TODOS = "Todos"
 LIMITE_ESTILO = 1_000  # pandas' Styler renders every cell in Python: ~2 s for 10,000 rows; colours only below this
 
-ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 
 st.title("Fila de aprovação")
 col_mes, col_operadora, col_texto = st.columns([1, 1, 2])
 mes = col_mes.selectbox("Mês", [TODOS, *consultas.meses_com_processos(ctx)])
 operadora = col_operadora.selectbox("Operadora", [TODOS, *(o.codigo for o in cadastros.listar_operadoras(ctx, ator))])
 texto = col_texto.text_input("Cliente", placeholder="Razão social, CNPJ ou número da conta")
-fila = aprovacao.fila_de_aprovacao(ctx, ator, hoje=sessao.hoje(), mes_ano=None if mes == TODOS else mes,
-                                   operadora=None if operadora == TODOS else operadora, texto=texto)
+fila = fila_aprovacao.fila_de_aprovacao(ctx, ator, hoje=recursos.hoje(), mes_ano=None if mes == TODOS else mes,
+                                        operadora=None if operadora == TODOS else operadora, texto=texto)
 por_id = {item.processo_id: item for item in fila}
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Aguardando aprovação", len(fila))
 m2.metric("Vencidas", sum(i.situacao is SituacaoVencimento.VENCIDA for i in fila))
-m3.metric("Vencem em até 3 dias úteis", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
-m4.metric("Valor total", sessao.moeda(sum(i.valor or 0 for i in fila)))
+m3.metric(f"Vencem {formatos.PRAZO_DE_ALERTA}", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
+m4.metric("Valor total", formatos.moeda(sum(i.valor or 0 for i in fila)))
 if ctx.settings.quatro_olhos:
     st.caption("Regra dos quatro olhos ativa: quem enviou uma fatura manualmente não pode aprová-la.")
 if not fila:
     st.info("Nenhuma fatura aguardando aprovação com esses filtros.")
     st.stop()
-
-
-def _sinais(item: aprovacao.ItemFila) -> str:
-    sinais = []
-    if item.anomalia:
-        lado = "acima" if item.valor > item.anomalia["mediana"] else "abaixo"
-        sinais.append(f"valor {item.anomalia['desvio']} {lado} da mediana")
-    if item.pdf_duplicado:
-        sinais.append("PDF repetido")
-    if item.upload_manual:
-        sinais.append("upload manual" + (" (por você)" if item.enviado_por_mim else ""))
-    return " · ".join(sinais)
 
 
 def _estilo(linha: pd.Series) -> list[str]:
@@ -64,14 +53,14 @@ def _estilo(linha: pd.Series) -> list[str]:
             for coluna in linha.index]
 
 
-def _historico(item: aprovacao.ItemFila) -> list[float] | None:
+def _historico(item: fila_aprovacao.ItemFila) -> list[float] | None:
     return [*item.anomalia["historico"], float(item.valor)] if item.anomalia else None
 
 
 tabela = pd.DataFrame([{
-    "Situação": SITUACAO[i.situacao], "Cliente": i.cliente, "CNPJ": sessao.cnpj(i.cnpj), "Operadora": i.operadora,
-    "Mês": i.mes_ano, "Valor": sessao.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
-    "Sinais": _sinais(i),
+    "Situação": SITUACAO[i.situacao], "Cliente": i.cliente, "CNPJ": formatos.cnpj(i.cnpj), "Operadora": i.operadora,
+    "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
+    "Sinais": " · ".join(i.sinais),
 } for i in fila])
 st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
 estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
@@ -102,20 +91,20 @@ def _cancelar_lote() -> None:
 @st.dialog("Aprovar faturas selecionadas", on_dismiss=_cancelar_lote)
 def _confirmar_lote(ids: list) -> None:
     itens = [por_id[i] for i in ids]
-    st.write(f"Aprovar **{len(itens)}** fatura(s), no total de **{sessao.moeda(sum(i.valor or 0 for i in itens))}**?")
+    st.write(f"Aprovar **{len(itens)}** fatura(s), no total de **{formatos.moeda(sum(i.valor or 0 for i in itens))}**?")
     st.dataframe(pd.DataFrame({"Cliente": [i.cliente for i in itens], "Operadora": [i.operadora for i in itens],
-                               "Valor": [sessao.moeda(i.valor) for i in itens]}), hide_index=True)
+                               "Valor": [formatos.moeda(i.valor) for i in itens]}), hide_index=True)
     confirmar, cancelar = st.columns(2)
     if confirmar.button("Confirmar aprovação", type="primary", key="lote-confirmar"):
         _cancelar_lote()
         try:
-            resultado = aprovacao.aprovar_em_lote(ctx, sessao.exigir_ator(), ids)
+            resultado = aprovacoes.aprovar_em_lote(ctx, acesso.exigir_ator(), ids)
         except PermissaoNegada as exc:
             st.error(str(exc))
             return
-        sessao.avisar(f"{len(resultado.aprovados)} fatura(s) aprovada(s).")
+        avisos.avisar(f"{len(resultado.aprovados)} fatura(s) aprovada(s).")
         for processo_id, motivo in resultado.recusados:
-            sessao.avisar(f"{por_id[processo_id].cliente}: {motivo}", "warning")
+            avisos.avisar(f"{por_id[processo_id].cliente}: {motivo}", "warning")
         st.rerun()
     if cancelar.button("Cancelar", key="lote-cancelar"):
         _cancelar_lote()
@@ -138,13 +127,13 @@ foco = selecionados[-1] if selecionados else fila[0].processo_id
 processo_id = st.selectbox(
     "Fatura em análise", list(por_id), index=list(por_id).index(foco), key=f"analise-{foco}",
     format_func=lambda i: f"{por_id[i].cliente} · {por_id[i].operadora} · {por_id[i].mes_ano} · "
-                          f"{sessao.moeda(por_id[i].valor)} · vence {sessao.data(por_id[i].vencimento)}")
+                          f"{formatos.moeda(por_id[i].valor)} · vence {formatos.data(por_id[i].vencimento)}")
 item = por_id[processo_id]
 col_pdf, col_decisao = st.columns([3, 2], gap="large")
 
 with col_pdf:
     try:
-        pdf = aprovacao.pdf_da_fatura(ctx, ator, store, processo_id)
+        pdf = faturas_armazenadas.pdf_da_fatura(ctx, ator, store, processo_id)
     except ObjetoNaoEncontrado:
         pdf = None
     if pdf:
@@ -156,22 +145,22 @@ with col_pdf:
 
 with col_decisao:
     st.subheader(item.cliente)
-    st.caption(f"CNPJ {sessao.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
+    st.caption(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
     valor, vencimento = st.columns(2)
-    valor.metric("Valor", sessao.moeda(item.valor))
-    vencimento.metric("Vencimento", sessao.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",
+    valor.metric("Valor", formatos.moeda(item.valor))
+    vencimento.metric("Vencimento", formatos.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",
                       delta_arrow="off")
     if item.situacao is SituacaoVencimento.VENCIDA:
         st.error("Fatura vencida.")
     elif item.situacao is SituacaoVencimento.VENCE_EM_BREVE:
-        st.warning("Vence em até 3 dias úteis.")
+        st.warning(f"Vence {formatos.PRAZO_DE_ALERTA}.")
     if item.pdf_duplicado:
         st.warning("O mesmo PDF (mesmo SHA-256) está em outro processo.")
     if item.upload_manual:
         st.info("Fatura enviada manualmente" + (" por você." if item.enviado_por_mim else "."))
     if item.anomalia:
         st.warning(f"Valor {item.anomalia['desvio']} distante da mediana das últimas faturas "
-                   f"({sessao.moeda(item.anomalia['mediana'])}).")
+                   f"({formatos.moeda(item.anomalia['mediana'])}).")
         historico = item.anomalia["historico"]
         st.bar_chart(pd.DataFrame({
             "Fatura": [f"{n}ª anterior" for n in range(len(historico), 0, -1)] + ["Esta fatura"],
@@ -186,13 +175,13 @@ with col_decisao:
                        "aprová-la.")
         if st.button("Aprovar", type="primary", key=f"aprovar-{processo_id}", disabled=bloqueada,
                      icon=":material/check:"):
-            sessao.executar(lambda: processos.aprovar(ctx, ator, processo_id),
+            avisos.executar(lambda: aprovacoes.aprovar(ctx, ator, processo_id),
                             f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
     if ator.pode(Permissao.REJEITAR):
         with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
             motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")
             if st.form_submit_button("Rejeitar", icon=":material/close:"):
-                sessao.executar(lambda: processos.rejeitar(ctx, ator, processo_id, motivo),
+                avisos.executar(lambda: aprovacoes.rejeitar(ctx, ator, processo_id, motivo),
                                 f"Fatura de {item.cliente} ({item.mes_ano}) rejeitada: o processo voltou a "
                                 "aguardar download.")
     if not ator.pode(Permissao.APROVAR) and not ator.pode(Permissao.REJEITAR):

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, recursos
 from beg_pipeline.services import autenticacao
 
 st.title("BEG — Aprovação de faturas")
-ctx = sessao.contexto()
+ctx = recursos.contexto()
 if not autenticacao.existe_usuario(ctx):
     st.info("Nenhum usuário cadastrado. Crie o primeiro com `beg usuarios criar --perfil ADMINISTRADOR`.")
 
@@ -15,9 +15,9 @@ with st.form("login"):
     senha = st.text_input("Senha", type="password", autocomplete="current-password")
     if st.form_submit_button("Entrar", type="primary"):
         try:
-            ator = autenticacao.autenticar(ctx, email, senha, *sessao.origem())
+            ator = autenticacao.autenticar(ctx, email, senha, *acesso.origem())
         except autenticacao.LoginRecusado as exc:
             st.error(str(exc))
         else:
-            sessao.entrar(ator)
+            acesso.entrar(ator)
             st.rerun()

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
 from beg_pipeline.services import autenticacao
 
-ctx, ator = sessao.contexto(), sessao.exigir_ator()
+ctx, ator = recursos.contexto(), acesso.exigir_ator()
 st.title("Minha conta")
 st.markdown(f"**E-mail:** {ator.email}  \n**Perfil:** {ator.perfil.value}")
 
@@ -18,4 +18,4 @@ with st.form("trocar-senha", clear_on_submit=True):
         if nova != confirmacao:
             st.error("A nova senha e a confirmação não conferem.")
         else:
-            sessao.executar(lambda: autenticacao.trocar_senha(ctx, ator, atual, nova), "Senha alterada.")
+            avisos.executar(lambda: autenticacao.trocar_senha(ctx, ator, atual, nova), "Senha alterada.")

@@ -6,14 +6,15 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, layout, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import aprovacao, cadastros, consultas, processos
+from beg_pipeline.services import cadastros, consultas, faturas_armazenadas, processos
 from beg_pipeline.services.contexto import NaoEncontrado
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
-ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.page_link("app_pages/processos.py", label="Voltar aos processos", icon=":material/arrow_back:")
 try:
     processo_id = uuid.UUID(st.query_params.get("id", ""))
@@ -24,11 +25,11 @@ except (ValueError, NaoEncontrado):
 p, cliente, operadora = detalhe.processo, detalhe.cliente, detalhe.operadora
 
 st.title(cliente.razao_social)
-st.caption(f"CNPJ {sessao.cnpj(cliente.cnpj)} · {operadora.nome} · conta {cliente.filtro} · {p.mes_ano}")
-st.badge(sessao.status(p.status_processo), icon=":material/flag:")
+st.caption(f"CNPJ {formatos.cnpj(cliente.cnpj)} · {operadora.nome} · conta {cliente.filtro} · {p.mes_ano}")
+st.badge(formatos.status_processo(p.status_processo), icon=":material/flag:")
 m1, m2, m3 = st.columns(3)
-m1.metric("Valor", sessao.moeda(p.valor_fatura))
-m2.metric("Vencimento", sessao.data(p.data_vencimento))
+m1.metric("Valor", formatos.moeda(p.valor_fatura))
+m2.metric("Vencimento", formatos.data(p.data_vencimento))
 m3.metric("Tentativas de download", p.tentativas_download)
 if p.observacoes:
     st.info(p.observacoes)
@@ -37,7 +38,7 @@ if p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value:
     col_tentar, col_upload, _ = st.columns([1, 1, 2])
     if ator.pode(Permissao.REENVIAR_DOWNLOAD) and col_tentar.button(
             "Liberar nova tentativa de download", icon=":material/replay:", key=f"tentar-{p.id}"):
-        sessao.executar(lambda: processos.liberar_nova_tentativa(ctx, ator, p.id),
+        avisos.executar(lambda: processos.liberar_nova_tentativa(ctx, ator, p.id),
                         "Tentativas zeradas: o robô baixará a fatura na próxima execução.")
     if ator.pode(Permissao.UPLOAD_MANUAL) and col_upload.button("Enviar o PDF manualmente",
                                                                 icon=":material/upload_file:"):
@@ -54,19 +55,19 @@ with aba_dados:
         "Vencimento",
         "Aprovada por", "Aprovada em", "Enviada ao SAT em", "Upload manual", "Arquivo", "SHA-256 do PDF",
         "Última falha", "Criado em", "Atualizado em"], "Valor": [
-        cliente.razao_social, sessao.cnpj(cliente.cnpj), operadora.nome, cliente.filtro, cliente.unidade or "—",
-        cliente.servico or "—", p.mes_ano, sessao.status(p.status_processo), sessao.moeda(p.valor_fatura),
-        sessao.data(p.data_vencimento), usuarios.get(p.aprovado_por_usuario_id, "—"),
-        sessao.data_hora(p.data_aprovacao),
-        sessao.data_hora(p.data_envio_sat),
-        f"sim, por {usuarios.get(p.upload_manual_por_usuario_id, '?')} em {sessao.data_hora(p.data_upload_manual)}"
+        cliente.razao_social, formatos.cnpj(cliente.cnpj), operadora.nome, cliente.filtro, cliente.unidade or "—",
+        cliente.servico or "—", p.mes_ano, formatos.status_processo(p.status_processo), formatos.moeda(p.valor_fatura),
+        formatos.data(p.data_vencimento), usuarios.get(p.aprovado_por_usuario_id, "—"),
+        formatos.data_hora(p.data_aprovacao),
+        formatos.data_hora(p.data_envio_sat),
+        f"sim, por {usuarios.get(p.upload_manual_por_usuario_id, '?')} em {formatos.data_hora(p.data_upload_manual)}"
         if p.upload_manual else "não", p.fatura_filename or "—", p.fatura_sha256 or "—", p.classe_ultima_falha or "—",
-        sessao.data_hora(p.data_criacao), sessao.data_hora(p.data_atualizacao)]}), hide_index=True,
-        height=sessao.altura(19))
+        formatos.data_hora(p.data_criacao), formatos.data_hora(p.data_atualizacao)]}), hide_index=True,
+        height=layout.altura(19))
 
 with aba_pdf:
     try:
-        pdf = aprovacao.pdf_da_fatura(ctx, ator, store, p.id)
+        pdf = faturas_armazenadas.pdf_da_fatura(ctx, ator, store, p.id)
     except ObjetoNaoEncontrado:
         st.error("O PDF desta fatura não foi encontrado no armazenamento.")
     else:
@@ -81,9 +82,11 @@ with aba_execucoes:
     if not detalhe.execucoes:
         st.info("Nenhuma execução registrada.")
     for e in detalhe.execucoes:
-        with st.expander(f"{sessao.data_hora(e.data_inicio)} · {e.tipo_execucao} nº {e.numero_tentativa} · "
-                         f"{e.status_execucao}", expanded=e is detalhe.execucoes[0]):
-            partes = [f"Início: {sessao.data_hora(e.data_inicio)}", f"Fim: {sessao.data_hora(e.data_fim)}"]
+        tipo, situacao = (formatos.rotulo(e.tipo_execucao, formatos.TIPO_EXECUCAO),
+                          formatos.rotulo(e.status_execucao, formatos.STATUS_EXECUCAO))
+        with st.expander(f"{formatos.data_hora(e.data_inicio)} · {tipo} nº {e.numero_tentativa} · {situacao}",
+                         expanded=e is detalhe.execucoes[0]):
+            partes = [f"Início: {formatos.data_hora(e.data_inicio)}", f"Fim: {formatos.data_hora(e.data_fim)}"]
             if e.job_id:
                 partes.append(f"Job do robô: `{e.job_id}`")
             if e.classe_falha:
@@ -99,6 +102,6 @@ with aba_execucoes:
 
 with aba_auditoria:
     st.dataframe(pd.DataFrame([{
-        "Data": sessao.data_hora(a.data), "Ação": a.acao, "Quem": a.ator, "Perfil": a.perfil, "IP": a.ip_origem or "",
+        "Data": formatos.data_hora(a.data), "Ação": a.acao, "Quem": a.ator, "Perfil": a.perfil, "IP": a.ip_origem or "",
         "Detalhes": json.dumps(a.detalhes, ensure_ascii=False) if a.detalhes else "",
     } for a in detalhe.trilha], columns=["Data", "Ação", "Quem", "Perfil", "IP", "Detalhes"]), hide_index=True)

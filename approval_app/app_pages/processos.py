@@ -3,18 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, layout, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.services import cadastros, consultas
 
 TODOS = "Todos"
 POR_PAGINA = 50
 
-ctx, ator = sessao.contexto(), sessao.exigir_ator()
+ctx, ator = recursos.contexto(), acesso.exigir_ator()
 st.title("Processos")
 col_texto, col_mes, col_status, col_operadora = st.columns([2, 1, 1, 1])
 texto = col_texto.text_input("Buscar", placeholder="Razão social, CNPJ ou número da conta")
 mes = col_mes.selectbox("Mês", [TODOS, *consultas.meses_com_processos(ctx)])
-status = col_status.selectbox("Situação", [TODOS, *sessao.STATUS], format_func=lambda s: sessao.STATUS.get(s, s))
+status = col_status.selectbox("Situação", [TODOS, *(s.value for s in formatos.STATUS_PROCESSO)],
+                              format_func=formatos.status_processo)
 operadora = col_operadora.selectbox("Operadora", [TODOS, *(o.codigo for o in cadastros.listar_operadoras(ctx, ator))])
 filtros = dict(texto=texto, mes_ano=None if mes == TODOS else mes, status=None if status == TODOS else status,
                operadora=None if operadora == TODOS else operadora)
@@ -27,14 +29,15 @@ if not pagina.total:
     st.stop()
 
 tabela = pd.DataFrame([{
-    "Cliente": l["cliente"], "CNPJ": sessao.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
-    "Situação": sessao.status(l["status_processo"]), "Valor": sessao.moeda(l["valor_fatura"]),
-    "Vencimento": sessao.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
+    "Cliente": l["cliente"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
+    "Situação": formatos.status_processo(l["status_processo"]) + (f" ({l['pendencia']})" if l["pendencia"] else ""),
+    "Valor": formatos.moeda(l["valor_fatura"]),
+    "Vencimento": formatos.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
     "Última falha": l["classe_ultima_falha"] or "",
 } for l in pagina.linhas])
 st.caption("Clique numa linha para abrir o processo.")
 evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
-                      key=f"processos-{chave_filtros}-{numero}", height=sessao.altura(len(tabela)),
+                      key=f"processos-{chave_filtros}-{numero}", height=layout.altura(len(tabela)),
                       column_config={"Cliente": st.column_config.TextColumn(width=300),
                                      "Situação": st.column_config.TextColumn(width=180),
                                      "Valor": st.column_config.TextColumn(width=110, alignment="right")})

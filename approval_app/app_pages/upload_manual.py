@@ -2,17 +2,18 @@
 
 import streamlit as st
 
-from approval_app import sessao
+from approval_app import acesso, avisos, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import aprovacao, consultas
+from beg_pipeline.services import consultas, upload_manual
 
 TODOS = "Todos"
 LIMITE_LISTA = 200
 FALHAS = {"CREDENCIAIS": "senha do portal recusada", "NAO_PUBLICADA": "fatura ainda não publicada",
           "TRANSITORIA": "falha temporária do robô"}
 
-ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.title("Upload manual de fatura")
 if not ator.pode(Permissao.UPLOAD_MANUAL):
     st.error(f"O perfil {ator.perfil.value} não envia faturas manualmente.")
@@ -39,16 +40,17 @@ indice = next((n for n, i in enumerate(ids) if str(i) == pedido), 0)
 
 def _rotulo(processo_id) -> str:
     linha = linhas[processo_id]
-    falha = FALHAS.get(linha["classe_ultima_falha"] or "")
+    falha = linha["pendencia"] or FALHAS.get(linha["classe_ultima_falha"] or "")
     return (f"{linha['cliente']} · {linha['operadora']} · {linha['mes_ano']} · "
             f"{linha['tentativas_download']} tentativa(s)" + (f" · {falha}" if falha else ""))
 
 
 processo_id = st.selectbox("Processo aguardando download", ids, index=indice, format_func=_rotulo)
-arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{sessao.versao('upload')}")
+arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.versao('upload')}")
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
-    sessao.executar(
-        lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
-        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada (valor lido: {sessao.moeda(fatura.valor)}, "
-                       f"vencimento: {sessao.data(fatura.vencimento)}); o processo agora aguarda aprovação.",
+    avisos.executar(
+        lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
+        lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
+                       f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
+                       "o processo agora aguarda aprovação.",
         limpar="upload")

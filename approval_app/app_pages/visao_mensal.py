@@ -3,51 +3,51 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import sessao
-from beg_pipeline.domain.prazos import SituacaoVencimento
+from approval_app import acesso, recursos
+from beg_pipeline.domain import formatos
 from beg_pipeline.services import consultas
 
-EM_RISCO = {SituacaoVencimento.VENCIDA.value: "Vencida", SituacaoVencimento.VENCE_EM_BREVE.value: "Vence em breve"}
-
-ctx, store, ator = sessao.contexto(), sessao.store(), sessao.exigir_ator()
+ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.title("Visão mensal")
 meses = consultas.meses_com_processos(ctx)
 if not meses:
     st.info("Ainda não há processos.")
     st.stop()
 mes = st.selectbox("Mês", meses)
-relatorio = consultas.visao_mensal(ctx, ator, mes, sessao.hoje())
+relatorio = consultas.visao_mensal(ctx, ator, mes, recursos.hoje())
 
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Processos", len(relatorio.processos))
-m2.metric("Valor total", sessao.moeda(relatorio.valor_total))
+m2.metric("Valor total", formatos.moeda(relatorio.valor_total))
 m3.metric("Vencidas", relatorio.vencidas)
-m4.metric("Vencem em até 3 dias úteis", relatorio.vencem_em_breve)
+m4.metric(f"Vencem {formatos.PRAZO_DE_ALERTA}", relatorio.vencem_em_breve)
 taxa = relatorio.taxa_sucesso_download
 m5.metric("Sucesso dos downloads", "—" if taxa is None else f"{taxa:.0%}".replace(".", ","))
 
 contagens = relatorio.por_operadora.drop(index="Total", columns=["Total", "valor_total"], errors="ignore")
 if not contagens.empty:
     st.subheader("Processos por operadora e situação")
-    grafico = (contagens.rename(columns=sessao.status).rename_axis(index="Operadora", columns="Situação")
+    grafico = (contagens.rename(columns=formatos.status_processo).rename_axis(index="Operadora", columns="Situação")
                .stack().rename("Processos").reset_index())
     st.bar_chart(grafico, x="Operadora", y="Processos", color="Situação", stack=True, horizontal=True,
                  height=80 + 40 * len(contagens))
-    tabela = relatorio.por_operadora.rename(columns={**sessao.STATUS, "valor_total": "Valor total"})
+    tabela = relatorio.por_operadora.rename(
+        columns=lambda c: "Valor total" if c == "valor_total" else formatos.status_processo(c))
     if "Valor total" in tabela:
-        tabela["Valor total"] = tabela["Valor total"].map(sessao.moeda)
+        tabela["Valor total"] = tabela["Valor total"].map(formatos.moeda)
     st.dataframe(tabela.rename_axis(index="Operadora"))
 
 st.subheader("Faturas vencidas ou vencendo")
 risco = relatorio.em_risco
 if risco.empty:
-    st.caption("Nenhuma fatura pendente vencida ou vencendo em até 3 dias úteis.")
+    st.caption(f"Nenhuma fatura pendente vencida ou vencendo {formatos.PRAZO_DE_ALERTA}.")
 else:
     st.dataframe(pd.DataFrame({
-        "Prazo": risco["situacao_vencimento"].map(EM_RISCO), "Cliente": risco["cliente"],
-        "Operadora": risco["operadora"],
-        "Situação": risco["status_processo"].map(sessao.status), "Valor": risco["valor_fatura"].map(sessao.moeda),
-        "Vencimento": risco["data_vencimento"].map(sessao.data),
+        "Prazo": risco["situacao_vencimento"].map(lambda s: formatos.rotulo(s, formatos.SITUACAO_VENCIMENTO)),
+        "Cliente": risco["cliente"], "Operadora": risco["operadora"],
+        "Situação": risco["status_processo"].map(formatos.status_processo),
+        "Valor": risco["valor_fatura"].map(formatos.moeda),
+        "Vencimento": risco["data_vencimento"].map(formatos.data),
     }), hide_index=True)
 
 if not relatorio.falhas_por_classe.empty:

@@ -7,13 +7,13 @@ import dagster as dg
 from beg_pipeline.assets.metadados import tabela
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.domain.calendario import mes_ano_de_particao
-from beg_pipeline.partitions import particoes_mensais
+from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import ArmazenamentoResource, BancoResource, RoboResource
 from beg_pipeline.services.notificacoes import notificar_vencimentos
 from beg_pipeline.services.robos import baixar_faturas
 
 
-@dg.asset(partitions_def=particoes_mensais, group_name="ciclo_mensal", deps=[processos_mensais], kinds={"python"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[processos_mensais], kinds={"python"})
 def faturas(context: dg.AssetExecutionContext, banco: BancoResource, armazenamento: ArmazenamentoResource,
             robo: RoboResource) -> dg.MaterializeResult:
     """Download jobs with bounded concurrency, robot logs streamed into this run, PDFs verified and stored.

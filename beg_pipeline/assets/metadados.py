@@ -11,7 +11,8 @@ def tabela(linhas: list[dict[str, object]], limite: int = 500) -> dg.MetadataVal
         return dg.MetadataValue.md("_nenhuma linha_")
     colunas = list(linhas[0])
     partes = ["| " + " | ".join(colunas) + " |", "|" + "---|" * len(colunas)]
-    partes += ["| " + " | ".join(str(l.get(c, "")).replace("|", "/") for c in colunas) + " |" for l in linhas[:limite]]
+    partes += ["| " + " | ".join(str(linha.get(c, "")).replace("|", "/") for c in colunas) + " |"
+               for linha in linhas[:limite]]
     if len(linhas) > limite:
         partes.append(f"\n_… e mais {len(linhas) - limite} linhas_")
     return dg.MetadataValue.md("\n".join(partes))

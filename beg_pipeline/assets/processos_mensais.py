@@ -5,12 +5,12 @@ import dagster as dg
 from beg_pipeline.assets.metadados import tabela
 from beg_pipeline.domain.calendario import mes_ano_de_particao
 from beg_pipeline.domain.perfis import SISTEMA
-from beg_pipeline.partitions import particoes_mensais
+from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import BancoResource
 from beg_pipeline.services.processos import criar_processos_do_mes
 
 
-@dg.asset(partitions_def=particoes_mensais, group_name="ciclo_mensal", kinds={"sql"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", kinds={"sql"})
 def processos_mensais(context: dg.AssetExecutionContext, banco: BancoResource) -> dg.MaterializeResult:
     """Opens the month's processo for every active client of an active carrier (idempotent)."""
     mes_ano = mes_ano_de_particao(context.partition_key)

@@ -6,12 +6,12 @@ import dagster as dg
 
 from beg_pipeline.assets.envios_sat import envios_sat
 from beg_pipeline.domain.calendario import mes_ano_de_particao
-from beg_pipeline.partitions import particoes_mensais
+from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import ArmazenamentoResource, BancoResource
 from beg_pipeline.services.relatorios import armazenar_relatorio, gerar_relatorio
 
 
-@dg.asset(partitions_def=particoes_mensais, group_name="ciclo_mensal", deps=[envios_sat], kinds={"pandas"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[envios_sat], kinds={"pandas"})
 def relatorio_mensal(context: dg.AssetExecutionContext, banco: BancoResource,
                      armazenamento: ArmazenamentoResource) -> dg.MaterializeResult:
     """Per carrier and status, amounts, overdue and due soon, download success rate, failures by class."""

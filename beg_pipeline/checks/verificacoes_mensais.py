@@ -2,43 +2,41 @@
 
 import dagster as dg
 
-from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.assets.metadados import tabela
-from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.domain.calendario import mes_ano_de_particao
-from beg_pipeline.partitions import particoes_mensais
 from beg_pipeline.resources import ArmazenamentoResource, BancoResource
 from beg_pipeline.services import verificacoes
 
 
-@dg.asset_check(asset=processos_mensais, partitions_def=particoes_mensais)
-def todo_cliente_ativo_tem_processo(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
-    faltando = verificacoes.clientes_ativos_sem_processo(banco.contexto(), mes_ano_de_particao(context.partition_key))
-    return dg.AssetCheckResult(passed=not faltando, metadata={"sem_processo": len(faltando),
-                                                              "clientes": ", ".join(faltando[:50]) or "—"})
+def verificacoes_mensais(particoes: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """The checks of a month, on ``particoes`` (the same partitions as the assets they check)."""
 
+    @dg.asset_check(asset="processos_mensais", partitions_def=particoes)
+    def todo_cliente_ativo_tem_processo(context: dg.AssetCheckExecutionContext,
+                                        banco: BancoResource) -> dg.AssetCheckResult:
+        faltando = verificacoes.clientes_ativos_sem_processo(banco.contexto(),
+                                                             mes_ano_de_particao(context.partition_key))
+        return dg.AssetCheckResult(passed=not faltando, metadata={"sem_processo": len(faltando),
+                                                                  "clientes": ", ".join(faltando[:50]) or "—"})
 
-@dg.asset_check(asset=faturas, partitions_def=particoes_mensais)
-def nada_preso_em_execucao(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
-    presas = verificacoes.execucoes_presas(banco.contexto(), mes_ano_de_particao(context.partition_key))
-    return dg.AssetCheckResult(passed=not presas, metadata={"presas": len(presas), "execucoes": tabela(presas)})
+    @dg.asset_check(asset="faturas", partitions_def=particoes)
+    def nada_preso_em_execucao(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
+        presas = verificacoes.execucoes_presas(banco.contexto(), mes_ano_de_particao(context.partition_key))
+        return dg.AssetCheckResult(passed=not presas,
+                                   metadata={"presas": len(presas), "execucoes": tabela(presas)})
 
+    @dg.asset_check(asset="faturas", partitions_def=particoes)
+    def faturas_legiveis_e_unicas(context: dg.AssetCheckExecutionContext, banco: BancoResource,
+                                  armazenamento: ArmazenamentoResource) -> dg.AssetCheckResult:
+        problemas = verificacoes.faturas_com_problema(banco.contexto(), armazenamento.store(),
+                                                      mes_ano_de_particao(context.partition_key))
+        return dg.AssetCheckResult(passed=not problemas, metadata={"problemas": len(problemas),
+                                                                   "faturas": tabela(problemas)})
 
-@dg.asset_check(asset=faturas, partitions_def=particoes_mensais)
-def faturas_legiveis_e_unicas(context: dg.AssetCheckExecutionContext, banco: BancoResource,
-                              armazenamento: ArmazenamentoResource) -> dg.AssetCheckResult:
-    problemas = verificacoes.faturas_com_problema(banco.contexto(), armazenamento.store(),
-                                                  mes_ano_de_particao(context.partition_key))
-    return dg.AssetCheckResult(passed=not problemas, metadata={"problemas": len(problemas),
-                                                               "faturas": tabela(problemas)})
+    @dg.asset_check(asset="faturas", partitions_def=particoes)
+    def valores_plausiveis(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
+        anomalias = verificacoes.anomalias_de_valor(banco.contexto(), mes_ano_de_particao(context.partition_key))
+        return dg.AssetCheckResult(passed=not anomalias, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"anomalias": len(anomalias), "faturas": tabela(anomalias)})
 
-
-@dg.asset_check(asset=faturas, partitions_def=particoes_mensais)
-def valores_plausiveis(context: dg.AssetCheckExecutionContext, banco: BancoResource) -> dg.AssetCheckResult:
-    anomalias = verificacoes.anomalias_de_valor(banco.contexto(), mes_ano_de_particao(context.partition_key))
-    return dg.AssetCheckResult(passed=not anomalias, severity=dg.AssetCheckSeverity.WARN,
-                               metadata={"anomalias": len(anomalias), "faturas": tabela(anomalias)})
-
-
-verificacoes_mensais = [todo_cliente_ativo_tem_processo, nada_preso_em_execucao, faturas_legiveis_e_unicas,
-                        valores_plausiveis]
+    return [todo_cliente_ativo_tem_processo, nada_preso_em_execucao, faturas_legiveis_e_unicas, valores_plausiveis]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -16,6 +18,7 @@ def criar_engine(url: str, **kwargs) -> Engine:
     """An engine; on SQLite: WAL, foreign keys, busy timeout, and ``BEGIN IMMEDIATE`` for writers."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
+    _criar_arquivo_privado(make_url(url).database)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -34,6 +37,14 @@ def criar_engine(url: str, **kwargs) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _criar_arquivo_privado(caminho: str | None) -> None:
+    """Create a missing SQLite file with mode 0600 (SQLite gives its -wal and -shm files the same mode)."""
+    if not caminho or caminho == ":memory:" or caminho.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # exists already / no folder: SQLite says so
+        os.close(os.open(caminho, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Database:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,14 +37,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("timestamps must be timezone-aware")
             value = value.astimezone(dt.UTC)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
@@ -83,6 +84,16 @@ class Usuario(Timestamps, Base):
     ultimo_login: Mapped[dt.datetime | None]
 
 
+class TentativaLoginOrigem(Base):
+    """Login attempts per client address in the current window (throttles one address guessing many accounts)."""
+
+    __tablename__ = "tentativas_login_origem"
+
+    ip_origem: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tentativas: Mapped[int] = mapped_column(default=0)
+    janela_inicio: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
+
+
 class Operadora(Timestamps, Base):
     __tablename__ = "operadoras"
 
@@ -103,12 +114,12 @@ class Cliente(Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    hash_unico: Mapped[str | None] = mapped_column(String(32), index=True)
+    hash_unico: Mapped[str | None] = mapped_column(String(64), index=True)
     razao_social: Mapped[str] = mapped_column(String(300))
     nome_sat: Mapped[str | None] = mapped_column(String(300))
     cnpj: Mapped[str] = mapped_column(String(14), index=True)
     operadora_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operadoras.id"), index=True)
-    filtro: Mapped[str] = mapped_column(String(200))
+    filtro: Mapped[str] = mapped_column(String(200), default="")  # "" when the account has none
     servico: Mapped[str] = mapped_column(String(100), default="")
     dados_sat: Mapped[str | None] = mapped_column(Text)
     unidade: Mapped[str] = mapped_column(String(200), default="")
@@ -196,6 +207,7 @@ class Execucao(Base):
 
 class Notificacao(Base):
     __tablename__ = "notificacoes"
+    __table_args__ = (Index("uq_notificacoes_chave", "chave", unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     tipo: Mapped[str] = mapped_column(String(20))
@@ -208,6 +220,7 @@ class Notificacao(Base):
     mensagem_erro: Mapped[str | None] = mapped_column(Text)
     processo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("processos.id"), index=True)
     data_criacao: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
+    chave: Mapped[str | None] = mapped_column(String(200), comment="de-duplication key: one notification per key")
 
 
 class Auditoria(Base):
@@ -231,6 +244,20 @@ class Auditoria(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500))
 
 
+class Evento(Base):
+    """Outbox of process events (``EventoProcesso``), written in the transaction of the status change that emits
+    them; readers keep the last ``id`` they handled as their cursor."""
+
+    __tablename__ = "eventos_processo"
+    __table_args__ = (Index("ix_eventos_processo_tipo_id", "tipo", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    processo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("processos.id"), index=True)
+    mes_ano: Mapped[str] = mapped_column(String(7))
+    tipo: Mapped[str] = mapped_column(String(30))
+    criado_em: Mapped[dt.datetime] = mapped_column(default=agora)
+
+
 class NotificacaoLida(Base):
     """Which user has read which in-app notification."""
 
@@ -239,3 +266,18 @@ class NotificacaoLida(Base):
     notificacao_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notificacoes.id"), primary_key=True)
     usuario_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("usuarios.id"), primary_key=True)
     data_leitura: Mapped[dt.datetime] = mapped_column(default=agora)
+
+
+class LegadoMapeamento(Base):
+    """Which new row each imported legacy row became, with fingerprints for incremental re-imports."""
+
+    __tablename__ = "legado_mapeamento"
+    __table_args__ = (Index("ix_legado_mapeamento_tabela_id_novo", "tabela", "id_novo"),)
+
+    tabela: Mapped[str] = mapped_column(String(30), primary_key=True)
+    id_legado: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id_novo: Mapped[str] = mapped_column(String(64))
+    hash_da_linha: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the legacy row as last imported")
+    hash_gravado: Mapped[str | None] = mapped_column(String(64),
+                                                     comment="SHA-256 of the new row as the import wrote it")
+    data_importacao: Mapped[dt.datetime] = mapped_column(default=agora)

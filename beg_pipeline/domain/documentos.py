@@ -37,6 +37,3 @@ def validar_cpf(valor: str) -> str:
         raise ValueError(f"CPF {valor!r} com dígitos verificadores inválidos.")
     return numero
 
-
-def formatar_cnpj(numero: str) -> str:
-    return _cnpj.format(numero)

@@ -1,4 +1,4 @@
-"""Execution (attempt) types and states, with the legacy names, and retry counting."""
+"""Execution (attempt) types and states, with the legacy names, and failure classes (see ``politica_tentativas``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class StatusExecucao(str, enum.Enum):
     EXECUTANDO = "EXECUTANDO"
     CONCLUIDO = "CONCLUIDO"
     FALHOU = "FALHOU"
-    TENTANDO_NOVAMENTE = "TENTANDO_NOVAMENTE"
+    TENTANDO_NOVAMENTE = "TENTANDO_NOVAMENTE"  # legacy only: imported rows carry it; the pipeline never writes it
     CANCELADO = "CANCELADO"
     TIMEOUT = "TIMEOUT"
 
@@ -26,18 +26,11 @@ STATUS_TERMINAIS = frozenset(StatusExecucao) - {StatusExecucao.EXECUTANDO}
 
 
 class ClasseFalha(str, enum.Enum):
-    """How a failed robot attempt should be followed up."""
+    """Why a robot attempt failed; ``politica_tentativas.decidir`` says what follows."""
 
-    CREDENCIAIS = "CREDENCIAIS"  # wrong portal login: wait until someone fixes the client
-    NAO_PUBLICADA = "NAO_PUBLICADA"  # invoice not yet published: retry on a later day
-    TRANSITORIA = "TRANSITORIA"  # anything else: retry with backoff
-
-
-def pode_tentar_novamente(tentativas: int, max_tentativas: int, classe: ClasseFalha | None) -> bool:
-    """Whether another attempt may run now (credentials failures never retry on their own)."""
-    if classe == ClasseFalha.CREDENCIAIS:
-        return False
-    return tentativas < max_tentativas
+    CREDENCIAIS = "CREDENCIAIS"  # wrong portal login
+    NAO_PUBLICADA = "NAO_PUBLICADA"  # invoice not yet published
+    TRANSITORIA = "TRANSITORIA"  # anything else
 
 
 def status_exigido(tipo: TipoExecucao) -> StatusProcesso:

@@ -21,12 +21,19 @@ class AcaoProcesso(str, enum.Enum):
     ENVIO_SAT_CONCLUIDO = "ENVIO_SAT_CONCLUIDO"
 
 
+class EventoProcesso(enum.StrEnum):
+    """What a transition announces to the pipeline (written with the status change, read by sensors)."""
+
+    APROVADO = "APROVADO"  # the invoice may go to SAT: ``aprovacoes_sensor`` launches the month's upload run
+
+
 @dataclass(frozen=True)
 class Transicao:
     acao: AcaoProcesso
     origem: StatusProcesso
     destino: StatusProcesso
     descricao: str
+    evento: EventoProcesso | None = None
 
 
 S = StatusProcesso
@@ -36,7 +43,8 @@ TRANSICOES: dict[AcaoProcesso, Transicao] = {
     for t in (
         Transicao(A.DOWNLOAD_CONCLUIDO, S.AGUARDANDO_DOWNLOAD, S.AGUARDANDO_APROVACAO, "download da fatura concluído"),
         Transicao(A.UPLOAD_MANUAL, S.AGUARDANDO_DOWNLOAD, S.AGUARDANDO_APROVACAO, "upload manual do PDF"),
-        Transicao(A.APROVAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_ENVIO_SAT, "aprovação da fatura"),
+        Transicao(A.APROVAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_ENVIO_SAT, "aprovação da fatura",
+                  EventoProcesso.APROVADO),
         Transicao(A.REJEITAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_DOWNLOAD, "rejeição da fatura"),
         Transicao(A.ENVIO_SAT_CONCLUIDO, S.AGUARDANDO_ENVIO_SAT, S.UPLOAD_REALIZADO, "envio ao SAT concluído"),
     )

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
+from beg_pipeline.domain import formatos
 from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import ler_linha_digitavel
 from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, faltou_memoria, limites_configurados
-from beg_pipeline.faturas.pdf_fatura import formatar_moeda
 from beg_pipeline.faturas.validacao_pdf import tipo_provavel
 
 _MESES = {
@@ -194,8 +194,8 @@ def _linha_digitavel(texto: str, leitura: LeituraFatura) -> None:
             leitura.valor_confere = boleto.valor == leitura.valor
             if not leitura.valor_confere:
                 leitura.problemas.append(
-                    f"o valor da linha digitável (R$ {formatar_moeda(boleto.valor)}) difere do total"
-                    f" da fatura (R$ {formatar_moeda(leitura.valor)})"
+                    f"o valor da linha digitável ({formatos.moeda(boleto.valor)}) difere do total"
+                    f" da fatura ({formatos.moeda(leitura.valor)})"
                 )
         return
     if erros:

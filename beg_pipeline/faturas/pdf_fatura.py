@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
+from beg_pipeline.domain import formatos
 from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
 
 _SUBSTITUICOES = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "•": "-"})
@@ -25,19 +26,6 @@ class DadosFatura:
     valor: Decimal
     vencimento: dt.date
     filtro: str  # the carrier's account / contract identifier
-
-
-def formatar_moeda(valor: Decimal) -> str:
-    """``Decimal("1234.56")`` → ``"1.234,56"``."""
-    return f"{Decimal(valor):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
-def formatar_cnpj(cnpj: str) -> str:
-    """``84718741000100`` → ``84.718.741/0001-00`` (also the alphanumeric CNPJ); anything else as given."""
-    bruto = re.sub(r"[.\-/\s]", "", cnpj).upper()
-    if len(bruto) != 14 or not bruto.isalnum():
-        return cnpj
-    return f"{bruto[:2]}.{bruto[2:5]}.{bruto[5:8]}/{bruto[8:12]}-{bruto[12:]}"
 
 
 def latin1(texto: str) -> str:
@@ -79,8 +67,8 @@ def _linha(pdf: FPDF, altura: float, texto: str, **opcoes) -> None:
 def gerar_pdf_fatura(dados: DadosFatura) -> bytes:
     """One A4 page: carrier header, customer, reference month, items, total, due date and payment slip."""
     codigo_barras = codigo_barras_da_fatura(dados)
-    total = formatar_moeda(dados.valor)
-    vencimento = dados.vencimento.strftime("%d/%m/%Y")
+    total = formatos.numero(dados.valor)
+    vencimento = formatos.data(dados.vencimento)
     emissao = dados.vencimento - dt.timedelta(days=10)
 
     pdf = FPDF(format="A4")
@@ -105,10 +93,10 @@ def gerar_pdf_fatura(dados: DadosFatura) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(largura, 6, latin1(f"Razão social: {dados.razao_social}"), new_x="LMARGIN", new_y="NEXT")
     for texto in (
-        f"CNPJ: {formatar_cnpj(dados.cnpj)}",
+        f"CNPJ: {formatos.cnpj(dados.cnpj)}",
         f"Conta / contrato: {dados.filtro}",
         f"Referência {dados.mes_ano}",
-        f"Emissão {emissao.strftime('%d/%m/%Y')}",
+        f"Emissão {formatos.data(emissao)}",
     ):
         _linha(pdf, 6, texto)
     pdf.ln(4)
@@ -120,7 +108,7 @@ def gerar_pdf_fatura(dados: DadosFatura) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     for descricao, valor in _itens(dados.valor):
         pdf.cell(largura - 40, 7, latin1(descricao), border=1)
-        pdf.cell(40, 7, formatar_moeda(valor), border=1, align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(40, 7, formatos.numero(valor), border=1, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 8)
     _linha(pdf, 6, "Tributos (ICMS, PIS, COFINS, FUST, FUNTTEL) incluídos nos valores.")
     pdf.ln(4)

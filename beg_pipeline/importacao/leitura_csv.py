@@ -1,7 +1,8 @@
 """Parser puro do CSV de clientes exportado pela BEG (planilha legada).
 
 Sem banco e sem framework: recebe os bytes do arquivo e devolve as linhas
-válidas, os erros por linha e as duplicatas exatas.
+válidas, os erros por linha e as duplicatas exatas. Passa de 400 linhas
+porque a regra de cada coluna fica junto da sua mensagem de erro.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
+from beg_pipeline.domain.cadastro import normalizar_codigo_operadora
 from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
 
 CABECALHO_ESPERADO = (
@@ -83,7 +85,7 @@ class LinhaCliente:
     nome_sat: str | None
     cnpj: str
     operadora: str
-    filtro: str
+    filtro: str | None
     servico: str | None
     dados_sat: str | None
     unidade: str | None
@@ -96,16 +98,17 @@ class LinhaCliente:
     status_ativo: bool
 
     def chave_natural(self) -> tuple[str, str, str, str, str]:
-        """(cnpj, operadora, filtro, unidade, serviço) — identifica o cliente."""
-        return (self.cnpj, self.operadora, self.filtro, self.unidade or "", self.servico or "")
+        """(cnpj, operadora, filtro, unidade, serviço) — identifica o cliente; célula vazia conta como ""."""
+        return (self.cnpj, self.operadora, self.filtro or "", self.unidade or "", self.servico or "")
 
 
 @dataclass(frozen=True)
 class ErroLinha:
-    """Linha rejeitada; `motivo` diz o problema, a coluna e como corrigir."""
+    """Linha rejeitada; `motivo` diz o problema, a coluna e como corrigir; `operadora` é a da linha, se válida."""
 
     linha: int
     motivo: str
+    operadora: str = ""
 
 
 @dataclass
@@ -157,7 +160,8 @@ def ler_csv_clientes(conteudo: bytes) -> ResultadoLeitura:
                     "de um HASH próprio: corrija o HASH de uma das duas linhas"
                 )
         if motivos:
-            resultado.erros.append(ErroLinha(numero, _sem_senha("; ".join(motivos), senha)))
+            operadora = cliente.operadora if cliente else _codigo_ou_vazio(valores.get("operadora", ""))
+            resultado.erros.append(ErroLinha(numero, _sem_senha("; ".join(motivos), senha), operadora))
             continue
         por_chave[cliente.chave_natural()] = cliente
         if cliente.hash_unico:
@@ -178,7 +182,7 @@ def _decodificar(conteudo: bytes) -> tuple[str, str]:
 
 def _detectar_separador(texto: str) -> str:
     """`;` se a primeira linha não vazia tiver mais `;` que `,`; senão `,`."""
-    linha = next((l for l in io.StringIO(texto, newline="") if l.strip()), "")
+    linha = next((linha for linha in io.StringIO(texto, newline="") if linha.strip()), "")
     return ";" if linha.count(";") > linha.count(",") else ","
 
 
@@ -281,11 +285,8 @@ def _celulas_que_nao_cabem(valores: dict[str, str]) -> list[str]:
 def _montar_cliente(numero: int, valores: dict[str, str], motivos: list[str]) -> LinhaCliente | None:
     """Valida os campos; acrescenta problemas a `motivos` e devolve None se houver algum."""
     opcionais = {campo: valores.get(campo) or None for campo in _COLUNAS.values()}
-    for campo in ("razao_social", "filtro"):
-        if not opcionais[campo]:
-            motivos.append(
-                f"coluna {_NOME_COLUNA[campo]} está vazia; preencha-a (campo obrigatório)"
-            )
+    if not opcionais["razao_social"]:
+        motivos.append("coluna RAZÃO SOCIAL está vazia; preencha-a (campo obrigatório)")
     hash_unico = _ler_hash(valores.get("hash_unico", ""), motivos)
     cnpj = _ler_cnpj(valores.get("cnpj", ""), motivos)
     operadora = _ler_operadora(valores.get("operadora", ""), motivos)
@@ -382,10 +383,22 @@ def _dois_cnpjs(numero: str) -> tuple[str, str] | None:
 
 
 def _ler_operadora(valor: str, motivos: list[str]) -> str:
-    operadora = "".join(_sem_acentos(valor).upper().split())
-    if not operadora:
+    if not valor.strip():
         motivos.append("coluna OPERADORA está vazia; preencha com o código da operadora (ex.: OI)")
-    return operadora
+        return ""
+    try:
+        return normalizar_codigo_operadora(valor)
+    except ValueError as exc:
+        motivos.append(f"coluna OPERADORA: {exc}")
+        return ""
+
+
+def _codigo_ou_vazio(valor: str) -> str:
+    """The row's carrier code for the per-carrier report, or "" when the cell holds none valid."""
+    try:
+        return normalizar_codigo_operadora(valor)
+    except ValueError:
+        return ""
 
 
 def _ler_status(valor: str, motivos: list[str]) -> bool:
@@ -426,8 +439,8 @@ def _motivo_chave_repetida(cliente: LinhaCliente, anterior: LinhaCliente) -> str
     ]
     return (
         f"linha {cliente.linha} repete a chave de cliente da linha {anterior.linha} com dados "
-        f"diferentes (colunas: {', '.join(diferentes)}); a chave é CNPJ + OPERADORA + FILTRO + "
-        "UNIDADE / FILTRO SAT + SERVIÇO: mantenha só uma das linhas ou diferencie a UNIDADE ou o SERVIÇO"
+        f"diferentes (colunas: {', '.join(diferentes)}); a chave é CNPJ + OPERADORA + UNIDADE / FILTRO SAT + "
+        "SERVIÇO + FILTRO (quando houver): mantenha só uma das linhas ou diferencie o FILTRO, a UNIDADE ou o SERVIÇO"
     )
 
 

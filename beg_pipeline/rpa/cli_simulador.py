@@ -46,7 +46,8 @@ def simulador(host: str, port: int | None, latencia: float, jitter: float, capac
         base_url = sim.start(host, port)
     except OSError as exc:
         raise click.ClickException(f"não foi possível escutar em {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"Simulador do robô em {base_url} (token: BEG_RPA_TOKEN ou {settings.data_dir / 'rpa.token'}); Ctrl-C para parar", err=True)
+    click.echo(f"Simulador do robô em {base_url} (token: BEG_RPA_TOKEN ou {settings.data_dir / 'rpa.token'}); "
+               "Ctrl-C para parar", err=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

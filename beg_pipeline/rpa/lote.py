@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from beg_pipeline.domain import politica_tentativas as politica
 from beg_pipeline.rpa.contrato import (
     ClasseFalha,
     EnvioIncerto,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("beg_pipeline.rpa")
 
 _FALHAS_GLOBAIS = (RpaIndisponivel, RpaNaoAutorizado)
-_FALHAS_ATE_DESISTIR = 3  # failed calls, with no answer at all from the API, before the rest is given up
 
 
 @dataclass
@@ -71,7 +71,8 @@ class TipoDesfecho(StrEnum):
 @dataclass(frozen=True)
 class Desfecho:
     """How one item ended. COMPLETED: ``resultado`` (ResultadoDownload, or the SAT dict) and, when an
-    object store was given, the checked ``pdf`` and what ``preparar_pdf`` returned for it (``preparo``); FAILED: ``classe`` + ``mensagem``; TIMEOUT: ``mensagem``."""
+    object store was given, the checked ``pdf`` and what ``preparar_pdf`` returned for it (``preparo``);
+    FAILED: ``classe`` + ``mensagem``; TIMEOUT: ``mensagem``."""
 
     tipo: TipoDesfecho
     job_id: str | None
@@ -132,7 +133,7 @@ class _Lote:
         self,
         client: RpaClient,
         callbacks: CallbacksLote,
-        object_store: "ObjectStore | None",
+        object_store: ObjectStore | None,
         bucket: str | None,
         max_concorrencia: int,
         max_por_operadora: int,
@@ -189,7 +190,7 @@ class _Lote:
 
     @property
     def api_perdida(self) -> bool:
-        return not self.houve_resposta and self.falhas_globais >= _FALHAS_ATE_DESISTIR
+        return politica.api_perdida(self.houve_resposta, self.falhas_globais)
 
     # ------------------------------------------------------------------ submits
 
@@ -305,9 +306,8 @@ class _Lote:
     def _ao_concluir(self, a: _Acompanhamento, estado: StatusJob) -> None:
         if isinstance(a.item.pedido, PedidoSat):
             self.ativos.remove(a)
-            desfecho = Desfecho(
-                TipoDesfecho.COMPLETED, a.item.job_id, resultado=estado.result or {}, duracao_s=self.relogio() - a.criado
-            )
+            desfecho = Desfecho(TipoDesfecho.COMPLETED, a.item.job_id, resultado=estado.result or {},
+                                duracao_s=self.relogio() - a.criado)
             self._concluir(a.item, desfecho)
             return
         try:
@@ -329,8 +329,7 @@ class _Lote:
     def _verificar_prazo(self, a: _Acompanhamento) -> None:
         """Past the job timeout: cancel; if the job had already finished (or cannot be cancelled), ask its status
         once more, so a job that completed during a status outage is concluded, not repeated."""
-        decorrido = self.relogio() - a.inicio
-        if decorrido <= self.job_timeout_s:
+        if not politica.prazo_esgotado(self.relogio() - a.inicio, self.job_timeout_s):
             return
         try:
             cancelado = self.client.cancelar(a.item.job_id)
@@ -364,7 +363,7 @@ class _Lote:
             self._falhar(a, motivo, incerto=True)  # the job exists and may still finish: follow it later
 
 
-def parametros_lote(settings: "Settings") -> dict[str, Any]:
+def parametros_lote(settings: Settings) -> dict[str, Any]:
     """The batch limits from the settings: ``executar_lote(client, itens, **parametros_lote(settings), ...)``."""
     return {
         "max_concorrencia": settings.rpa_max_concurrency,
@@ -384,7 +383,7 @@ def executar_lote(
     job_timeout_s: float,
     poll_interval_s: float,
     callbacks: CallbacksLote | None = None,
-    object_store: "ObjectStore | None" = None,
+    object_store: ObjectStore | None = None,
     bucket: str | None = None,
     relogio: Callable[[], float] = time.monotonic,
     dormir: Callable[[float], None] = time.sleep,

@@ -11,12 +11,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from beg_pipeline.db.models import Cliente, Operadora, Processo, Usuario, agora
+from beg_pipeline.domain.cadastro import normalizar_codigo_operadora, sem_credenciais
 from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
-from beg_pipeline.domain.execucao import ClasseFalha
-from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissao
+from beg_pipeline.domain.politica_tentativas import CLASSES_PARA_PESSOA, RECOMECO_DOWNLOAD
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.seguranca import hash_senha
-from beg_pipeline.services import auditoria
+from beg_pipeline.services import auditoria, notificacoes
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -124,7 +125,7 @@ def garantir_operadora(ctx: Contexto, ator: Ator, codigo: str, *, nome: str | No
                        possui_rpa: bool = False, url_portal: str | None = None) -> Operadora:
     """The carrier with ``codigo``, created (without a robot unless told) when unknown."""
     ator.exigir(Permissao.GERIR_CADASTROS)
-    codigo = codigo.strip().upper()
+    codigo = _codigo(codigo)
     with ctx.db.transacao() as s:
         operadora = s.scalar(select(Operadora).where(Operadora.codigo == codigo))
         if operadora is None:
@@ -137,14 +138,61 @@ def garantir_operadora(ctx: Contexto, ator: Ator, codigo: str, *, nome: str | No
     return operadora
 
 
+def _codigo(codigo: str) -> str:
+    try:
+        return normalizar_codigo_operadora(codigo)
+    except ValueError as exc:
+        raise RegraViolada(f"Código de operadora inválido: {exc}.") from None
+
+
 def alterar_operadora(ctx: Contexto, ator: Ator, operadora_id, *, possui_rpa: bool | None = None,
                       status_ativo: bool | None = None) -> None:
+    """Turn a carrier's robot or activation on or off; its accounts left without credentials are then notified."""
     ator.exigir(Permissao.GERIR_CADASTROS)
     valores = {k: v for k, v in {"possui_rpa": possui_rpa, "status_ativo": status_ativo}.items() if v is not None}
     with ctx.db.transacao() as s:
         if s.execute(update(Operadora).where(Operadora.id == operadora_id).values(**valores)).rowcount != 1:
             raise NaoEncontrado(f"Operadora {operadora_id} não existe.")
         auditoria.registrar(s, ator, "ALTERAR_OPERADORA", "operadoras", operadora_id, detalhes=valores)
+    notificacoes.notificar_sem_credenciais(ctx)
+
+
+def definir_robo_operadora(ctx: Contexto, ator: Ator, codigo: str, possui_rpa: bool) -> Operadora:
+    """Mark the carrier ``codigo`` as served (or not) by the robot API (``beg operadoras robo``)."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    codigo = _codigo(codigo)
+    with ctx.db.leitura() as s:
+        operadora = s.scalar(select(Operadora).where(Operadora.codigo == codigo))
+    if operadora is None:
+        raise NaoEncontrado(f"Operadora {codigo} não cadastrada: veja os códigos com `beg operadoras listar`.")
+    alterar_operadora(ctx, ator, operadora.id, possui_rpa=possui_rpa)
+    operadora.possui_rpa = possui_rpa
+    return operadora
+
+
+@dataclass(frozen=True)
+class ResumoOperadora:
+    codigo: str
+    nome: str
+    possui_rpa: bool
+    status_ativo: bool
+    clientes: int
+    sem_credenciais: int  # accounts the robot cannot download (robot carrier, no login/password)
+
+
+def resumo_operadoras(ctx: Contexto, ator: Ator) -> list[ResumoOperadora]:
+    """Every carrier with its number of clients and of clients without portal credentials."""
+    ator.exigir(Permissao.GERIR_CADASTROS)
+    with ctx.db.leitura() as s:
+        operadoras = list(s.scalars(select(Operadora).order_by(Operadora.codigo)))
+        contas = s.execute(select(Cliente.operadora_id, Cliente.login_portal,
+                                  Cliente.senha_portal.is_not(None))).all()
+    por_operadora: dict[uuid.UUID, list] = {o.id: [] for o in operadoras}
+    for operadora_id, login, tem_senha in contas:
+        por_operadora[operadora_id].append((login, tem_senha))
+    return [ResumoOperadora(o.codigo, o.nome, o.possui_rpa, o.status_ativo, len(por_operadora[o.id]),
+                            sum(sem_credenciais(o.possui_rpa, login, tem) for login, tem in por_operadora[o.id]))
+            for o in operadoras]
 
 
 def listar_operadoras(ctx: Contexto, ator: Ator) -> list[Operadora]:
@@ -164,8 +212,8 @@ def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> N
         liberados = s.execute(  # new credentials: the robot may try this client's waiting processes again
             update(Processo).where(Processo.cliente_id == cliente_id,
                                    Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value,
-                                   Processo.classe_ultima_falha == ClasseFalha.CREDENCIAIS.value)
-            .values(classe_ultima_falha=None, tentativas_download=0)).rowcount
+                                   Processo.classe_ultima_falha.in_([c.value for c in CLASSES_PARA_PESSOA]))
+            .values(**RECOMECO_DOWNLOAD)).rowcount
         auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id,
                             detalhes={"processos_liberados": liberados})
 
@@ -185,7 +233,7 @@ class DadosCliente:
     razao_social: str
     cnpj: str
     operadora: str
-    filtro: str
+    filtro: str = ""
     nome_sat: str | None = None
     servico: str = ""
     unidade: str = ""
@@ -203,14 +251,15 @@ def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id, dados: DadosCliente, n
         cpf = validar_cpf(dados.cpf) if dados.cpf and dados.cpf.strip() else None
     except ValueError as exc:
         raise RegraViolada(str(exc)) from None
-    if not dados.razao_social.strip() or not dados.filtro.strip():
-        raise RegraViolada("Razão social e filtro são obrigatórios.")
+    if not dados.razao_social.strip():
+        raise RegraViolada("A razão social é obrigatória.")
     with ctx.db.leitura() as s:
         operadora = s.scalar(select(Operadora).where(Operadora.codigo == dados.operadora.strip().upper()))
     if operadora is None:
         raise RegraViolada(f"Operadora {dados.operadora!r} não cadastrada.")
     valores = dict(razao_social=dados.razao_social.strip(), nome_sat=dados.nome_sat, cnpj=cnpj,
-                   operadora_id=operadora.id, filtro=dados.filtro.strip(), servico=(dados.servico or "").strip(),
+                   operadora_id=operadora.id, filtro=(dados.filtro or "").strip(),
+                   servico=(dados.servico or "").strip(),
                    unidade=(dados.unidade or "").strip(), dados_sat=dados.dados_sat, login_portal=dados.login_portal,
                    cpf=cpf, observacoes=dados.observacoes)
     try:
@@ -234,4 +283,5 @@ def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id, dados: DadosCliente, n
         raise RegraViolada("Já existe um cliente com esse CNPJ, operadora, filtro, unidade e serviço.") from None
     if nova_senha:
         definir_senha_portal(ctx, ator, cliente_id, nova_senha)
+    notificacoes.notificar_sem_credenciais(ctx)
     return cliente_id

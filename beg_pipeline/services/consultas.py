@@ -10,7 +10,9 @@ from sqlalchemy import func, or_, select
 
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.perfis import Ator, Permissao
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado
 from beg_pipeline.services.relatorios import RelatorioMensal, gerar_relatorio
 from beg_pipeline.storage.base import ObjectStore
@@ -43,7 +45,8 @@ def buscar_processos(ctx: Contexto, ator: Ator, *, texto: str | None = None, mes
     ator.exigir(Permissao.VER)
     base = (select(Processo.id, Processo.mes_ano, Cliente.razao_social.label("cliente"), Cliente.cnpj,
                    Operadora.codigo.label("operadora"), Processo.status_processo, Processo.valor_fatura,
-                   Processo.data_vencimento, Processo.tentativas_download, Processo.classe_ultima_falha)
+                   Processo.data_vencimento, Processo.tentativas_download, Processo.classe_ultima_falha,
+                   Operadora.possui_rpa, Cliente.login_portal, Cliente.senha_portal.is_not(None).label("tem_senha"))
             .join(Cliente, Processo.cliente_id == Cliente.id).join(Operadora, Cliente.operadora_id == Operadora.id))
     base = _filtrar_texto(base, texto)
     for coluna, valor in ((Processo.mes_ano, mes_ano), (Processo.status_processo, status), (Operadora.codigo, operadora)):
@@ -54,7 +57,16 @@ def buscar_processos(ctx: Contexto, ator: Ator, *, texto: str | None = None, mes
         total = s.scalar(select(func.count()).select_from(base.subquery()))
         linhas = s.execute(base.order_by(Processo.data_criacao.desc(), Cliente.razao_social)
                            .limit(por_pagina).offset((pagina - 1) * por_pagina)).mappings().all()
-    return Pagina([dict(l) for l in linhas], total, pagina, por_pagina)
+    return Pagina([_com_pendencia(dict(linha)) for linha in linhas], total, pagina, por_pagina)
+
+
+def _com_pendencia(linha: dict) -> dict:
+    """The row with ``pendencia``: why the robot will not download it (an account without credentials), or None."""
+    possui_rpa, login, tem_senha = linha.pop("possui_rpa"), linha.pop("login_portal"), linha.pop("tem_senha")
+    espera_download = linha["status_processo"] == StatusProcesso.AGUARDANDO_DOWNLOAD.value
+    linha["pendencia"] = (ROTULO_SEM_CREDENCIAIS if espera_download and sem_credenciais(possui_rpa, login, tem_senha)
+                          else None)
+    return linha
 
 
 @dataclass
@@ -102,13 +114,15 @@ def buscar_clientes(ctx: Contexto, ator: Ator, *, texto: str | None = None, pagi
     base = _filtrar_texto(
         select(Cliente.id, Cliente.razao_social, Cliente.cnpj, Operadora.codigo.label("operadora"), Cliente.filtro,
                Cliente.unidade, Cliente.servico, Cliente.login_portal,
-               Cliente.senha_portal.is_not(None).label("tem_senha"), Cliente.status_ativo)
+               Cliente.senha_portal.is_not(None).label("tem_senha"), Cliente.status_ativo, Operadora.possui_rpa)
         .join(Operadora, Cliente.operadora_id == Operadora.id), texto)
     with ctx.db.leitura() as s:
         total = s.scalar(select(func.count()).select_from(base.subquery()))
         linhas = s.execute(base.order_by(Cliente.razao_social).limit(por_pagina)
                            .offset((max(1, pagina) - 1) * por_pagina)).mappings().all()
-    return Pagina([dict(l) for l in linhas], total, pagina, por_pagina)
+    return Pagina([dict(linha) | {"sem_credenciais": sem_credenciais(linha["possui_rpa"], linha["login_portal"],
+                                                                      linha["tem_senha"])}
+                   for linha in linhas], total, pagina, por_pagina)
 
 
 def obter_cliente(ctx: Contexto, ator: Ator, cliente_id: uuid.UUID) -> Cliente:

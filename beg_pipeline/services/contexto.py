@@ -28,7 +28,7 @@ class Contexto:
             self.db = Database(self.settings.resolved_database_url)
 
     @classmethod
-    def padrao(cls) -> "Contexto":
+    def padrao(cls) -> Contexto:
         return cls(load_settings())
 
     @cached_property

@@ -62,7 +62,9 @@ def restaurar_banco(url: str, store: ObjectStore, key: str) -> None:
     if url.startswith("sqlite"):
         caminho = Path(make_url(url).database)
         temporario = caminho.with_suffix(".restaurando")
-        temporario.write_bytes(dados)
+        temporario.unlink(missing_ok=True)
+        with os.fdopen(os.open(temporario, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as saida:
+            saida.write(dados)  # private like the database it replaces
         sqlite3.connect(temporario).execute("PRAGMA integrity_check").fetchone()
         for sufixo in ("-wal", "-shm"):
             Path(f"{caminho}{sufixo}").unlink(missing_ok=True)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Processo
+from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Operadora, Processo
+from beg_pipeline.domain import formatos
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.perfis import Ator, Perfil
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
@@ -16,6 +18,9 @@ from beg_pipeline.services.contexto import Contexto
 
 TIPO_APP = "APP"  # shown in the approval app; e-mail and webhook channels are not wired yet
 TODOS = "TODOS"
+CHAVE_SEM_CREDENCIAIS = "SEM_CREDENCIAIS:"  # + cliente id
+_chaves_sem_credenciais = select(Notificacao.chave).where(
+    Notificacao.chave.startswith(CHAVE_SEM_CREDENCIAIS, autoescape=True))
 
 
 def notificar(ctx: Contexto, assunto: str, mensagem: str, *, destinatario: str = "OPERADOR",
@@ -33,6 +38,37 @@ def notificar(ctx: Contexto, assunto: str, mensagem: str, *, destinatario: str =
     return True
 
 
+def notificar_sem_credenciais(ctx: Contexto) -> int:
+    """One notification per active account on an active robot carrier without portal credentials, once per account
+    (a unique key per account and cause): it waits for a manual upload or for credentials."""
+    with ctx.db.leitura() as s:
+        contas = s.execute(
+            select(Cliente.id, Cliente.razao_social, Cliente.filtro, Cliente.unidade, Cliente.servico,
+                   Cliente.login_portal, Cliente.senha_portal.is_not(None).label("tem_senha"), Operadora.codigo)
+            .join(Operadora, Cliente.operadora_id == Operadora.id)
+            .where(Cliente.status_ativo, Operadora.status_ativo, Operadora.possui_rpa)
+            .order_by(Operadora.codigo, Cliente.razao_social)).all()
+        avisadas = set(s.scalars(_chaves_sem_credenciais))
+    novas = [c for c in contas if sem_credenciais(True, c.login_portal, c.tem_senha)
+             and f"{CHAVE_SEM_CREDENCIAIS}{c.id}" not in avisadas]
+    if not novas:
+        return 0
+    try:
+        with ctx.db.transacao() as s:
+            avisadas = set(s.scalars(_chaves_sem_credenciais))
+            novas = [c for c in novas if f"{CHAVE_SEM_CREDENCIAIS}{c.id}" not in avisadas]
+            s.add_all(Notificacao(
+                tipo=TIPO_APP, destinatario="OPERADOR", chave=f"{CHAVE_SEM_CREDENCIAIS}{c.id}",
+                assunto=f"{c.razao_social} ({' · '.join(p for p in (c.codigo, c.filtro, c.unidade, c.servico) if p)}): "
+                        f"{ROTULO_SEM_CREDENCIAIS}"[:300],
+                mensagem=f"A operadora {c.codigo} tem robô, mas este cliente não tem login e senha do portal: o robô "
+                         "não baixa a fatura dele. A cada mês, faça o upload manual da fatura, ou cadastre login e "
+                         "senha em Clientes para o robô passar a baixá-la.") for c in novas)
+    except IntegrityError:  # another import recorded the same accounts at the same moment
+        return 0
+    return len(novas)
+
+
 def notificar_vencimentos(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
     """One notification per pending invoice of the month that is overdue or due within 3 business days."""
     pendentes = (StatusProcesso.AGUARDANDO_APROVACAO.value, StatusProcesso.AGUARDANDO_ENVIO_SAT.value)
@@ -46,7 +82,7 @@ def notificar_vencimentos(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
         situacao = situacao_vencimento(vencimento, hoje)
         if situacao in (SituacaoVencimento.VENCIDA, SituacaoVencimento.VENCE_EM_BREVE):
             texto = "venceu" if situacao is SituacaoVencimento.VENCIDA else "vence"
-            criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {vencimento:%d/%m/%Y}",
+            criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {formatos.data(vencimento)}",
                                  f"A fatura {mes_ano} de {cliente} ainda não foi enviada ao SAT.",
                                  destinatario=TODOS, processo_id=processo_id)
     return criadas

@@ -8,23 +8,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, case, func, select, type_coerce, update
+from sqlalchemy import String, case, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo, agora
+from beg_pipeline.db.models import Cliente, Evento, Execucao, Operadora, Processo, agora
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao, status_exigido
 from beg_pipeline.domain.perfis import SISTEMA, Ator, Permissao
+from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
 from beg_pipeline.domain.processo import (
     TRANSICOES,
     AcaoProcesso,
     StatusProcesso,
     TransicaoInvalida,
-    motivo_rejeicao,
-    transicao,
 )
 from beg_pipeline.services import auditoria
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
@@ -105,19 +104,28 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
 
 
 def _transitar(s: Session, acao: AcaoProcesso, processo_id, **valores: Any) -> None:
-    """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error."""
+    """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error.
+
+    The winner also writes the transition's ``EventoProcesso`` (if any) to ``eventos_processo``, in the same
+    transaction: an event exists exactly when its status change was committed. Every status-changing service
+    (here and in ``aprovacoes``) goes through this function.
+    """
     t = TRANSICOES[acao]
-    resultado = s.execute(
+    mudado = s.execute(
         update(Processo)
         .where(Processo.id == processo_id, Processo.status_processo == t.origem.value)
         .values(status_processo=t.destino.value, data_atualizacao=agora(), **valores)
+        .returning(Processo.id, Processo.mes_ano)
         .execution_options(synchronize_session=False)
-    )
-    if resultado.rowcount != 1:
+    ).one_or_none()
+    if mudado is None:
         atual = s.scalar(select(Processo.status_processo).where(Processo.id == processo_id))
         if atual is None:
             raise NaoEncontrado(f"Processo {processo_id} não existe.")
         raise TransicaoInvalida(acao, atual, str(processo_id))
+    if t.evento is not None:
+        s.execute(insert(Evento).values(processo_id=mudado.id, mes_ano=mudado.mes_ano, tipo=t.evento.value,
+                                        criado_em=agora()))
 
 
 def _carregar(s: Session, processo_id) -> Processo:
@@ -125,35 +133,6 @@ def _carregar(s: Session, processo_id) -> Processo:
     if processo is None:
         raise NaoEncontrado(f"Processo {processo_id} não existe.")
     return processo
-
-
-def aprovar(ctx: Contexto, ator: Ator, processo_id) -> None:
-    """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval and one audit row, however many clicks."""
-    ator.exigir(Permissao.APROVAR)
-    with ctx.db.transacao() as s:
-        processo = _carregar(s, processo_id)
-        transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
-        if ctx.settings.quatro_olhos and processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id:
-            raise RegraViolada(
-                "Regra dos quatro olhos: quem enviou a fatura manualmente não pode aprová-la; peça a outro aprovador."
-            )
-        _transitar(s, AcaoProcesso.APROVAR, processo_id, aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora())
-        auditoria.registrar(s, ator, "APROVAR", "processos", processo_id, processo_id=processo_id,
-                            sha256_pdf=processo.fatura_sha256,
-                            detalhes={"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano})
-
-
-def rejeitar(ctx: Contexto, ator: Ator, processo_id, motivo: str) -> None:
-    """AGUARDANDO_APROVACAO → AGUARDANDO_DOWNLOAD with a reason; the approval and attempt count are cleared."""
-    ator.exigir(Permissao.REJEITAR)
-    motivo = motivo_rejeicao(motivo)
-    with ctx.db.transacao() as s:
-        processo = _carregar(s, processo_id)
-        _transitar(s, AcaoProcesso.REJEITAR, processo_id, aprovado_por_usuario_id=None, data_aprovacao=None,
-                   tentativas_download=0, classe_ultima_falha=None,
-                   observacoes=f"Rejeitada por {ator.email}: {motivo}")
-        auditoria.registrar(s, ator, "REJEITAR", "processos", processo_id, processo_id=processo_id,
-                            sha256_pdf=processo.fatura_sha256, detalhes={"motivo": motivo})
 
 
 def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id, fatura: FaturaArmazenada) -> None:
@@ -188,7 +167,7 @@ def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id) -> None:
             update(Processo)
             .where(Processo.id == processo_id,
                    Processo.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value)
-            .values(tentativas_download=0, classe_ultima_falha=None, data_atualizacao=agora())
+            .values(**RECOMECO_DOWNLOAD, data_atualizacao=agora())
         )
         if resultado.rowcount != 1:
             atual = _carregar(s, processo_id).status_processo
@@ -326,10 +305,3 @@ def anexar_logs(ctx: Contexto, textos: dict[Any, str]) -> None:
                       .values(mensagem_log=case((func.coalesce(Execucao.mensagem_log, "") == "", texto),
                                                 else_=Execucao.mensagem_log + "\n" + texto)))
 
-
-def aprovacoes_desde(ctx: Contexto, cursor: int, limite: int = 50_000) -> list[tuple[int, str]]:
-    """``(auditoria.id, mes_ano)`` of approvals recorded after ``cursor``, oldest first (one indexed query)."""
-    with ctx.db.leitura() as s:
-        return [tuple(r) for r in s.execute(
-            select(Auditoria.id, Processo.mes_ano).join(Processo, Auditoria.processo_id == Processo.id)
-            .where(Auditoria.acao == "APROVAR", Auditoria.id > cursor).order_by(Auditoria.id).limit(limite))]

@@ -10,13 +10,14 @@ import pandas as pd
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
-from beg_pipeline.domain import calendario
+from beg_pipeline.domain import calendario, formatos
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave
 
+INICIO_DE_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a CSV cell as a formula
 COLUNAS = ["processo_id", "cliente", "cnpj", "operadora", "filtro", "status_processo", "valor_fatura",
            "data_vencimento", "upload_manual", "classe_ultima_falha"]
 
@@ -34,7 +35,7 @@ class RelatorioMensal:
 
     @property
     def em_risco(self) -> pd.DataFrame:
-        """Invoices not yet sent to SAT that are overdue or due within 3 business days, soonest first."""
+        """Invoices not yet sent to SAT, overdue or due within DIAS_UTEIS_DE_ALERTA business days, soonest first."""
         df = self.processos
         return df[df["em_risco"]].sort_values("data_vencimento")
 
@@ -42,9 +43,8 @@ class RelatorioMensal:
         taxa = "—" if self.taxa_sucesso_download is None else f"{self.taxa_sucesso_download:.0%}"
         partes = [
             f"## Relatório {self.mes_ano}",
-            f"- Processos: **{len(self.processos)}** · valor total: **R$ {self.valor_total:,.2f}**"
-            .replace(",", "X").replace(".", ",").replace("X", "."),
-            f"- Faturas vencidas: **{self.vencidas}** · vencem em até 3 dias úteis: **{self.vencem_em_breve}**",
+            f"- Processos: **{len(self.processos)}** · valor total: **{formatos.moeda(self.valor_total)}**",
+            f"- Faturas vencidas: **{self.vencidas}** · vencem {formatos.PRAZO_DE_ALERTA}: **{self.vencem_em_breve}**",
             f"- Taxa de sucesso dos downloads: **{taxa}**",
             "", "### Por operadora e status", self.por_operadora.to_markdown(),
         ]
@@ -103,7 +103,8 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
         taxa_sucesso_download=None if execucoes.empty else float(
             (execucoes["status_execucao"] == StatusExecucao.CONCLUIDO.value).mean()),
         vencidas=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCIDA.value)).sum()),
-        vencem_em_breve=int((df["em_risco"] & (df["situacao_vencimento"] == SituacaoVencimento.VENCE_EM_BREVE.value)).sum()),
+        vencem_em_breve=int((df["em_risco"]
+                             & (df["situacao_vencimento"] == SituacaoVencimento.VENCE_EM_BREVE.value)).sum()),
         valor_total=float(df["valor_fatura"].sum()),
     )
 
@@ -111,15 +112,36 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
 def armazenar_relatorio(relatorio: RelatorioMensal, store: ObjectStore) -> dict[str, str]:
     """CSV (one row per process) and XLSX (one sheet per table) under ``relatorios/AAAA-MM/``."""
     pasta = calendario.particao_de_mes_ano(relatorio.mes_ano)[:7]
-    csv_bytes = relatorio.processos.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
+    csv_bytes = _texto_escapado(relatorio.processos).to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
     xlsx = io.BytesIO()
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         relatorio.processos.to_excel(writer, sheet_name="processos", index=False)
         relatorio.por_operadora.to_excel(writer, sheet_name="por_operadora")
         relatorio.falhas_por_classe.to_excel(writer, sheet_name="falhas", index=False)
+        _sem_formulas(writer)
     chaves = {"csv": chave("relatorios", pasta, "relatorio_mensal.csv"),
               "xlsx": chave("relatorios", pasta, "relatorio_mensal.xlsx")}
     store.put(chaves["csv"], csv_bytes, "text/csv")
     store.put(chaves["xlsx"], xlsx.getvalue(),
               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return chaves
+
+
+def _texto_escapado(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (a client named ``=HYPERLINK(…)``) get a leading ``'``."""
+    def escapar(valor: object) -> object:
+        return f"'{valor}" if isinstance(valor, str) and valor.startswith(INICIO_DE_FORMULA) else valor
+
+    def texto(coluna: pd.Series) -> bool:
+        return coluna.dtype == object or pd.api.types.is_string_dtype(coluna.dtype)
+
+    return df.apply(lambda coluna: coluna.map(escapar) if texto(coluna) else coluna)
+
+
+def _sem_formulas(writer: pd.ExcelWriter) -> None:
+    """openpyxl stores any text starting with ``=`` as a formula: the report has none, so every cell is data."""
+    for planilha in writer.sheets.values():
+        for linha in planilha.iter_rows():
+            for celula in linha:
+                if celula.data_type == "f":
+                    celula.data_type = "s"

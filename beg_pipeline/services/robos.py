@@ -20,12 +20,22 @@ from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
+from beg_pipeline.domain import politica_tentativas as politica
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.faturas.leitura import ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
-from beg_pipeline.rpa.contrato import PedidoDownload, PedidoSat, ResultadoDownload, RpaClient, RpaErro, parse_instante
+from beg_pipeline.rpa.contrato import (
+    LogLinha,
+    PedidoDownload,
+    PedidoSat,
+    ResultadoDownload,
+    RpaClient,
+    RpaErro,
+    parse_instante,
+)
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
 from beg_pipeline.seguranca import SegredoIlegivel
 from beg_pipeline.services import notificacoes, processos
@@ -97,12 +107,12 @@ class _Registro(CallbacksLote):
     def preparar_pdf(self, item: ItemLote, resultado: ResultadoDownload, pdf: bytes) -> Any:
         return self.preparar(self.trabalhos[item.chave], resultado, pdf) if self.preparar else None
 
-    def ao_log(self, item: ItemLote, linhas) -> None:
+    def ao_log(self, item: ItemLote, linhas: list[LogLinha]) -> None:
         trabalho = self.trabalhos[item.chave]
         self._linhas_run += [f"[{trabalho.operadora}] {trabalho.cliente}: {linha.message}" for linha in linhas]
         if trabalho.execucao_id:
             self._linhas_execucao.setdefault(trabalho.execucao_id, []).extend(
-                f"{l.timestamp or ''} {l.level} {l.message}".strip() for l in linhas)
+                f"{linha.timestamp or ''} {linha.level} {linha.message}".strip() for linha in linhas)
 
     def fim_da_rodada(self) -> None:
         """The round's robot log lines: one run-log event and one transaction (each is a database write). Lines
@@ -155,7 +165,7 @@ class _Registro(CallbacksLote):
                                   StatusExecucao.TIMEOUT if timeout else StatusExecucao.FALHOU,
                                   desfecho.mensagem or "falha sem mensagem do robô", classe,
                                   {"job_id": desfecho.job_id})
-        if classe is ClasseFalha.CREDENCIAIS:
+        if politica.exige_pessoa(classe):
             notificacoes.notificar(
                 self.ctx, f"Credenciais inválidas: {trabalho.cliente} ({trabalho.operadora})",
                 f"O robô não conseguiu entrar no portal: {desfecho.mensagem}. Corrija login/senha do cliente; "
@@ -164,27 +174,27 @@ class _Registro(CallbacksLote):
 
 def _repetir(desfecho: Desfecho) -> bool:
     """Whether the next round takes the process again (an uncertain attempt is followed or looked up, not resent)."""
-    if desfecho.incerto:
-        return True
-    return desfecho.tipo is TipoDesfecho.TIMEOUT or (
-        desfecho.tipo is TipoDesfecho.FAILED and (desfecho.classe or ClasseFalha.TRANSITORIA) == ClasseFalha.TRANSITORIA)
+    if desfecho.tipo is TipoDesfecho.COMPLETED:
+        return False
+    decisao = politica.decidir(desfecho.classe, timeout=desfecho.tipo is TipoDesfecho.TIMEOUT, incerto=desfecho.incerto)
+    return decisao is politica.Decisao.REPETIR
 
 
 def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
               ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, store: ObjectStore | None,
               dormir: Callable[[float], None], preparar: Preparo | None = None) -> None:
-    """Rounds of one batch each: transient failures are retried with backoff, up to BEG_MAX_TENTATIVAS per run.
+    """Rounds of one batch each: what ``politica_tentativas`` retries is retried with backoff, up to
+    BEG_MAX_TENTATIVAS attempts per run.
 
     An uncertain attempt (the job may exist) keeps its execution open: the next round follows its job, or looks it
     up first when its id is unknown, and resubmits only once the API says no such job exists.
     """
     settings = ctx.settings
     fila = trabalhos
-    for rodada in range(settings.max_tentativas):
-        if not fila:
-            break
+    rodada = 0
+    while fila and politica.resta_tentativa(rodada, settings.max_tentativas):
         if rodada:
-            espera = min(settings.rpa_retry_backoff_s * 2 ** (rodada - 1), 3600)
+            espera = politica.espera_entre_rodadas(rodada, settings.rpa_retry_backoff_s)
             log(f"{len(fila)} processos com falha transitória: nova tentativa em {espera:.0f} s")
             dormir(espera)
         adiados = [t for t in fila if t.incerto and t.job_id is None and not _resolver_incerto(ctx, client, t, log)]
@@ -197,6 +207,7 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
                           dormir=dormir)
         finally:
             _contar(resumo, por_chave, registro.desfechos)
+        rodada += 1
         fila = adiados + [t for k, t in por_chave.items()
                           if k in registro.desfechos and _repetir(registro.desfechos[k][0])]
         for t in fila:
@@ -349,15 +360,21 @@ def _motivo_para_esperar(processo: Processo, cliente: Cliente, operadora: Operad
         return "operadora sem robô: aguarda upload manual"
     if not cliente.status_ativo or not operadora.status_ativo:
         return "cliente ou operadora inativos"
-    if not cliente.login_portal or not cliente.senha_portal:
-        return "cliente sem login/senha de portal: cadastre-os ou faça upload manual"
-    if processo.classe_ultima_falha == ClasseFalha.CREDENCIAIS.value:
-        return "credenciais inválidas: corrija o cliente e libere nova tentativa"
+    if sem_credenciais(operadora.possui_rpa, cliente.login_portal, cliente.senha_portal is not None):
+        return ROTULO_SEM_CREDENCIAIS
+    classe = next((c for c in ClasseFalha if c.value == processo.classe_ultima_falha), None)
+    if politica.exige_pessoa(classe):
+        return _ESPERA_POR_CLASSE[classe]
     ultima = processo.ultima_tentativa_download
-    if (processo.classe_ultima_falha == ClasseFalha.NAO_PUBLICADA.value and ultima is not None
-            and ultima.astimezone(ctx.settings.tz).date() >= hoje):
-        return "fatura ainda não publicada: nova tentativa amanhã"
+    if politica.aguarda_proxima_execucao(classe, ultima and ultima.astimezone(ctx.settings.tz).date(), hoje):
+        return _ESPERA_POR_CLASSE[classe]
     return None
+
+
+_ESPERA_POR_CLASSE = {  # why a process with this last failure class is not attempted in this run
+    ClasseFalha.CREDENCIAIS: "credenciais inválidas: corrija o cliente e libere nova tentativa",
+    ClasseFalha.NAO_PUBLICADA: "fatura ainda não publicada: nova tentativa amanhã",
+}
 
 
 @dataclass(frozen=True)
@@ -381,7 +398,8 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
     chave = chave_fatura(particao, trabalho.operadora, str(trabalho.processo_id), validado.sha256)
     store.put(chave, pdf, "application/pdf")
     fatura = processos.FaturaArmazenada(
-        chave=chave, sha256=validado.sha256, nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
+        chave=chave, sha256=validado.sha256,
+        nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
         valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,

@@ -37,8 +37,8 @@ def execucoes_presas(ctx: Contexto, mes_ano: str, momento: dt.datetime | None = 
             .join(Processo, Execucao.processo_id == Processo.id)
             .where(Processo.mes_ano == mes_ano, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value,
                    Execucao.data_inicio < limite)).all()
-    return [{"execucao": str(l.id), "tipo": l.tipo_execucao, "job_id": l.job_id or "",
-             "inicio": l.data_inicio.isoformat()} for l in linhas]
+    return [{"execucao": str(e.id), "tipo": e.tipo_execucao, "job_id": e.job_id or "",
+             "inicio": e.data_inicio.isoformat()} for e in linhas]
 
 
 def shas_duplicados(ctx: Contexto, mes_ano: str) -> dict[str, int]:
@@ -78,11 +78,12 @@ def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
     with ctx.db.leitura() as s:
         clientes = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano, Processo.valor_fatura.is_not(None))
         linhas = s.execute(select(type_coerce(Processo.id, String), type_coerce(Processo.cliente_id, String),
-                                  Processo.mes_ano, type_coerce(Processo.valor_fatura, Float))  # no UUID/Decimal objects
+                                  Processo.mes_ano, type_coerce(Processo.valor_fatura, Float))  # no UUID/Decimal
                            .where(Processo.cliente_id.in_(clientes), Processo.valor_fatura.is_not(None))).all()
     if not linhas:
         return []
-    df = pd.DataFrame(dict(zip(["processo_id", "cliente_id", "mes_ano", "valor"], zip(*linhas))))  # by column: fast
+    colunas = zip(*linhas, strict=True)  # by column: fast
+    df = pd.DataFrame(dict(zip(["processo_id", "cliente_id", "mes_ano", "valor"], colunas, strict=True)))
     df["valor"] = df["valor"].astype(float)
     df["particao"] = df["mes_ano"].map({m: calendario.particao_de_mes_ano(m) for m in df["mes_ano"].unique()})
     df = df.sort_values(["cliente_id", "particao"])
@@ -96,4 +97,4 @@ def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
     return [{"processo": str(uuid.UUID(str(r.processo_id))), "valor": Decimal(str(r.valor)),
              "mediana": round(float(r.mediana), 2), "desvio": f"{r.desvio:.0%}",
              "historico": [float(v) for v in h[::-1] if v == v]}  # oldest first; v == v drops NaN
-            for r, h in zip(df[anomalas].itertuples(), historicos)]
+            for r, h in zip(df[anomalas].itertuples(), historicos, strict=True)]

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente
-from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
-from beg_pipeline.services import cadastros
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
+from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
+from beg_pipeline.services import cadastros, processos
 from beg_pipeline.services.demo import csv_demo
-from tests.builders import ADMIN, mes_com_processos, pessoa
 from tests.app_fixtures import (
     SENHA,
     abrir,
@@ -23,8 +23,11 @@ from tests.app_fixtures import (
     tentar_entrar,
     textos,
 )
+from tests.builders import ADMIN, MES, mes_com_processos, pessoa
+from tests.exportacao_beg import ARQUIVO
 
 SENHA_PORTAL = "segredo-do-portal-42"
+EXPORTACAO = ARQUIVO.read_bytes()
 
 
 @pytest.fixture
@@ -102,6 +105,38 @@ def test_csv_import_simulates_first_and_reports_each_rejected_line(ctx, admin):
     assert _cliente(ctx, "HOSPITAL SANTA LUZIA 05 LTDA") is not None
 
 
+def test_real_export_import_reports_per_carrier_and_marks_accounts_without_credentials(ctx, app_env):
+    pessoa(ctx, Perfil.ADMINISTRADOR, "admin@beg.com.br")
+    at = ir(entrar("admin@beg.com.br"), "cadastro_clientes")
+    campo(at, "Planilha de clientes (CSV)").set_value(("clientes.csv", EXPORTACAO, "text/csv")).run()
+    campo(at, "Apenas simular (não grava nada)").uncheck().run()
+    botao(at, "Importar").click().run()
+    assert not at.exception, at.exception
+    vivo = [c for c in _todos(ctx) if c.operadora.codigo == "VIVO"]
+    relatorio = at.dataframe[1].value.set_index("Operadora")
+    assert tuple(relatorio.loc["VIVO", ["Robô", "Criados", "Sem credenciais"]]) == ("sim", len(vivo), len(vivo))
+    assert relatorio.loc["AZUTON", "Robô"] == "não" and relatorio.loc["AZUTON", "Sem credenciais"] == 0
+    assert relatorio["Rejeitados"].sum() == 1 and "Linha 150: coluna CNPJ contém dois CNPJs" in at.code[0].value
+
+    at.run()
+    tabela = at.dataframe[0].value
+    assert len(tabela) == 50 and (tabela["Operadora"] == "VIVO").any()
+    assert ((tabela["Robô"] == ROTULO_SEM_CREDENCIAIS) == (tabela["Operadora"] == "VIVO")).all()
+
+    processos.criar_processos_do_mes(ctx, SISTEMA, MES)
+    at = ir(at, "processos")
+    campo(at, "Operadora").set_value("VIVO").run()
+    situacoes = set(at.dataframe[0].value["Situação"])
+    assert situacoes == {f"Aguardando download ({ROTULO_SEM_CREDENCIAIS})"}
+    campo(at, "Operadora").set_value("OI").run()
+    assert set(at.dataframe[0].value["Situação"]) == {"Aguardando download"}
+
+
+def _todos(ctx) -> list[Cliente]:
+    with ctx.db.leitura() as s:
+        return list(s.scalars(select(Cliente)))
+
+
 def test_carriers(ctx, admin):
     at = ir(entrar("admin@beg.com.br"), "cadastro_operadoras")
     assert list(at.dataframe[0].value["Código"]) == ["DIGITALNET", "EMBRATEL", "OI", "VIVO"]
@@ -152,7 +187,7 @@ def test_users_create_change_deactivate_and_reset_password(ctx, admin):
     bloqueio = abrir()
     for _ in range(5):
         tentar_entrar(bloqueio, "op@beg.com.br", "errada-errada-1")
-    assert mensagens(tentar_entrar(bloqueio, "op@beg.com.br", SENHA), "error")[0].startswith("Conta bloqueada")
+    assert mensagens(tentar_entrar(bloqueio, "op@beg.com.br", SENHA), "error")[0].startswith("E-mail ou senha")
     at.run()
     campo(at, "Alterar usuário").set_value(next(u.id for u in cadastros.listar_usuarios(ctx, ADMIN)
                                                 if u.email == "op@beg.com.br")).run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
-from beg_pipeline.services import aprovacao, auditoria, processos
+from beg_pipeline.services import aprovacoes, auditoria, processos, upload_manual
 from beg_pipeline.services.contexto import RegraViolada
 from tests.app_fixtures import (
     botao,
@@ -111,19 +111,19 @@ def test_operador_never_sees_approval_controls_and_the_service_refuses_him(ctx, 
     assert any("não aprova nem rejeita" in m for m in mensagens(at, "info"))
     operador, alvo = exemplo["gente"][Perfil.OPERADOR], exemplo["processos"][1].id
     with pytest.raises(PermissaoNegada):
-        processos.aprovar(ctx, operador, alvo)
+        aprovacoes.aprovar(ctx, operador, alvo)
     with pytest.raises(PermissaoNegada):
-        aprovacao.aprovar_em_lote(ctx, operador, [alvo])
+        aprovacoes.aprovar_em_lote(ctx, operador, [alvo])
     with pytest.raises(PermissaoNegada):
-        processos.rejeitar(ctx, operador, alvo, "motivo qualquer")
+        aprovacoes.rejeitar(ctx, operador, alvo, "motivo qualquer")
     assert _status(ctx, alvo) == "AGUARDANDO_APROVACAO"
 
 
 def test_bulk_approval_asks_for_confirmation_and_reports_each_refusal(ctx, store, exemplo):
     p = exemplo["processos"]
     admin = exemplo["gente"][Perfil.ADMINISTRADOR]
-    processos.rejeitar(ctx, admin, p[1].id, "para reenviar à mão")
-    aprovacao.enviar_fatura_manual(ctx, admin, store, p[1].id, store.get(processos.obter_processo(ctx, p[1].id)
+    aprovacoes.rejeitar(ctx, admin, p[1].id, "para reenviar à mão")
+    upload_manual.enviar_fatura_manual(ctx, admin, store, p[1].id, store.get(processos.obter_processo(ctx, p[1].id)
                                                                          .fatura_s3_key), "refeita.pdf")
     at = ir(entrar("administrador@beg.com.br"), "fila_aprovacao")
     clientes = list(at.dataframe[0].value["Cliente"])
@@ -146,14 +146,14 @@ def test_bulk_approval_asks_for_confirmation_and_reports_each_refusal(ctx, store
 
 def test_four_eyes_blocks_whoever_uploaded_the_invoice_by_hand(ctx, store, exemplo, monkeypatch):
     manual, admin = exemplo["processos"][4], exemplo["gente"][Perfil.ADMINISTRADOR]
-    processos.rejeitar(ctx, admin, manual.id, "enviar de novo pelo admin")
-    aprovacao.enviar_fatura_manual(ctx, admin, store, manual.id,
+    aprovacoes.rejeitar(ctx, admin, manual.id, "enviar de novo pelo admin")
+    upload_manual.enviar_fatura_manual(ctx, admin, store, manual.id,
                                    store.get(processos.obter_processo(ctx, manual.id).fatura_s3_key), "refeita.pdf")
     at = _analisar(ir(entrar("administrador@beg.com.br"), "fila_aprovacao"), manual.id)
     assert botao(at, "Aprovar").disabled
     assert any("quatro olhos" in m for m in mensagens(at, "warning"))
     with pytest.raises(RegraViolada, match="quatro olhos"):
-        processos.aprovar(ctx, admin, manual.id)
+        aprovacoes.aprovar(ctx, admin, manual.id)
 
     monkeypatch.setenv("BEG_QUATRO_OLHOS", "false")
     at.run()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from beg_pipeline.db.models import Auditoria
 from beg_pipeline.domain.perfis import Perfil
-from tests.builders import pessoa
+from beg_pipeline.services.autenticacao import RECUSA
 from tests.app_fixtures import (
     SENHA,
     abrir,
@@ -20,6 +20,7 @@ from tests.app_fixtures import (
     rotulos,
     tentar_entrar,
 )
+from tests.builders import pessoa
 
 PAGINAS = ["fila_aprovacao", "upload_manual", "processos", "processo_detalhe", "visao_mensal", "notificacoes",
            "cadastro_clientes", "cadastro_operadoras", "cadastro_usuarios", "minha_conta"]
@@ -47,14 +48,15 @@ def test_login_logout_and_audit(ctx, app_env):
     assert _registradas(at) == set()
     assert oculto(campo(at, "Senha"))
     tentar_entrar(at, "ap@beg.com.br", "senha-errada-000")
-    assert mensagens(at, "error") == ["E-mail ou senha inválidos."]
+    assert mensagens(at, "error") == [RECUSA]
     tentar_entrar(at, "AP@beg.com.br ", SENHA)
     assert at.title[0].value == "Fila de aprovação" and "Sair" in rotulos(at)
     botao(at, "Sair").click().run()
     assert "Entrar" in rotulos(at) and "Você saiu do sistema." in mensagens(at, "info")
     assert _registradas(at) == set()
     with ctx.db.leitura() as s:
-        assert list(s.scalars(select(Auditoria.acao).order_by(Auditoria.id)))[-3:] == ["LOGIN_FALHOU", "LOGIN", "LOGOUT"]
+        acoes = list(s.scalars(select(Auditoria.acao).order_by(Auditoria.id)))
+    assert acoes[-3:] == ["LOGIN_FALHOU", "LOGIN", "LOGOUT"]
 
 
 def test_lockout_after_five_failures(ctx, app_env):
@@ -64,7 +66,7 @@ def test_lockout_after_five_failures(ctx, app_env):
         tentar_entrar(at, "op@beg.com.br", "senha-errada-000")
     tentar_entrar(at, "op@beg.com.br", SENHA)
     [erro] = mensagens(at, "error")
-    assert erro.startswith("Conta bloqueada por excesso de tentativas") and "Sair" not in rotulos(at)
+    assert erro == RECUSA and "Sair" not in rotulos(at)
 
 
 @pytest.mark.parametrize("perfil", list(PERMITIDAS), ids=lambda p: p.value)

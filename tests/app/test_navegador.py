@@ -27,7 +27,7 @@ from beg_pipeline.db.models import Auditoria, Execucao
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
-from beg_pipeline.services import aprovacao, autenticacao, notificacoes, processos
+from beg_pipeline.services import autenticacao, notificacoes, processos, upload_manual
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.demo import carregar_demo
 from beg_pipeline.settings import Settings
@@ -88,7 +88,7 @@ def _preparar(ctx: Contexto, store) -> dict:
     for p in procs[3:5]:
         baixar_fatura(ctx, store, p, Decimal("356.80"), dia + dt.timedelta(days=20), repetido)
     manual = pdf_de(procs[5], Decimal("89.90"), dia + dt.timedelta(days=25))
-    aprovacao.enviar_fatura_manual(ctx, operador, store, procs[5].id, manual, "fatura-digitalnet.pdf")
+    upload_manual.enviar_fatura_manual(ctx, operador, store, procs[5].id, manual, "fatura-digitalnet.pdf")
     baixar_fatura(ctx, store, procs[6], Decimal("2740.15"), dia + dt.timedelta(days=28))
     execucao = processos.abrir_execucao(ctx, SISTEMA, procs[7].id, TipoExecucao.DOWNLOAD_FATURA)
     processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "senha do portal recusada",

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
-from beg_pipeline.services import auditoria, processos
+from beg_pipeline.services import aprovacoes, auditoria, processos
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.builders import ADMIN, mes_com_processos, pessoa
@@ -52,7 +52,7 @@ def test_a_row_opens_the_detail_with_fields_pdf_executions_and_audit(ctx, store,
     processo = mes_com_processos(ctx, n_clientes=1)[0]
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     baixar_fatura(ctx, store, processo, Decimal("1234.56"), dt.date(2026, 12, 10))
-    processos.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id)
     at = ir(entrar("aprovador@beg.com.br"), "processos")
     tabela = at.dataframe[0]
     at.session_state[tabela.key] = {"selection": {"rows": [0], "columns": [], "cells": []}}

@@ -1,11 +1,8 @@
-"""The app's session helpers: proxy IP, formats, profile changes, bad configuration, first run."""
-
-import datetime as dt
-from decimal import Decimal
+"""The app's session: proxy IP, profile changes, bad configuration, first run."""
 
 import pytest
 
-from approval_app import sessao
+from approval_app import acesso
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import cadastros
 from tests.app_fixtures import abrir, entrar, ir, mensagens, rotulos
@@ -13,18 +10,10 @@ from tests.builders import ADMIN, pessoa
 
 
 def test_ip_comes_from_the_proxy_header_first():
-    assert sessao.ip_de({"X-Forwarded-For": "200.1.2.3, 10.0.0.1"}, "10.0.0.9") == "200.1.2.3"
-    assert sessao.ip_de({"X-Real-IP": "200.1.2.4"}, "10.0.0.9") == "200.1.2.4"
-    assert sessao.ip_de({}, "10.0.0.9") == "10.0.0.9"
-    assert sessao.ip_de({}, None) is None
-
-
-def test_brazilian_formats():
-    assert sessao.moeda(Decimal("1234567.5")) == "R$ 1.234.567,50"
-    assert sessao.moeda(None) == "—"
-    assert sessao.data(dt.date(2026, 12, 3)) == "03/12/2026"
-    assert sessao.cnpj("84718741000100") == "84.718.741/0001-00"
-    assert sessao.status("AGUARDANDO_APROVACAO") == "Aguardando aprovação"
+    assert acesso.ip_de({"X-Forwarded-For": "200.1.2.3, 10.0.0.1"}, "10.0.0.9") == "200.1.2.3"
+    assert acesso.ip_de({"X-Real-IP": "200.1.2.4"}, "10.0.0.9") == "200.1.2.4"
+    assert acesso.ip_de({}, "10.0.0.9") == "10.0.0.9"
+    assert acesso.ip_de({}, None) is None
 
 
 def test_a_deactivated_user_loses_access_on_the_next_rerun(ctx, app_env):

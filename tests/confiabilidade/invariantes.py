@@ -70,7 +70,7 @@ class Marco:
     submissoes: Counter = field(default_factory=Counter)
 
     @classmethod
-    def agora(cls, ctx, sim: Simulador) -> "Marco":
+    def agora(cls, ctx, sim: Simulador) -> Marco:
         with ctx.db.leitura() as s:
             execucoes = frozenset(s.scalars(select(Execucao.id)))
         with sim._cond:

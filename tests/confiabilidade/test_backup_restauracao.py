@@ -17,7 +17,7 @@ from beg_pipeline.assets.envios_sat import envios_sat
 from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.domain.processo import StatusProcesso, TransicaoInvalida
-from beg_pipeline.services import aprovacao, manutencao, processos
+from beg_pipeline.services import aprovacoes, manutencao, processos, upload_manual
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
@@ -25,8 +25,8 @@ from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.confiabilidade.test_escritores_concorrentes import _pdfs, _trilha_confere
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
 from tests.instalacao.test_cli import dump
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 from tests.servicos.test_manutencao import _banco_vazio
 
 PARTICAO, MES = "2026-11-01", "11/2026"
@@ -45,11 +45,11 @@ def _um_mes_vivido(ctx) -> None:
         assert dg.materialize([faturas], partition_key=PARTICAO, resources=recursos_para(sim)).success
         o_tempo_passa(sim)
         prontos = [p.id for p in processos.processos_do_mes(ctx, MES, StatusProcesso.AGUARDANDO_APROVACAO)]
-        processos.rejeitar(ctx, aprovador, prontos[0], "fatura ilegível")
-        aprovacao.aprovar_em_lote(ctx, aprovador, prontos[1:])
+        aprovacoes.rejeitar(ctx, aprovador, prontos[0], "fatura ilegível")
+        aprovacoes.aprovar_em_lote(ctx, aprovador, prontos[1:])
         pendente = next(p for p in pids if processos.obter_processo(ctx, p).status_processo
                         == StatusProcesso.AGUARDANDO_DOWNLOAD.value)
-        aprovacao.enviar_fatura_manual(ctx, operador, store, pendente, _pdfs()[0], "escaneada.pdf")
+        upload_manual.enviar_fatura_manual(ctx, operador, store, pendente, _pdfs()[0], "escaneada.pdf")
         assert dg.materialize([envios_sat], partition_key=PARTICAO, resources=recursos_para(sim)).success
 
 
@@ -89,9 +89,9 @@ def test_backup_taken_while_people_work_is_consistent(ctx, pipeline_env, tmp_pat
                 for p in processos.processos_do_mes(outro, MES):
                     try:
                         if p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value:
-                            aprovacao.enviar_fatura_manual(outro, operador, store, p.id, pdf, "x.pdf")
+                            upload_manual.enviar_fatura_manual(outro, operador, store, p.id, pdf, "x.pdf")
                         elif p.status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value:
-                            processos.rejeitar(outro, aprovador, p.id, "de novo, para o teste")
+                            aprovacoes.rejeitar(outro, aprovador, p.id, "de novo, para o teste")
                         else:
                             continue
                         decisoes.append(p.id)

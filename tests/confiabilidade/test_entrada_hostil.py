@@ -2,7 +2,7 @@
 
 - the importer under generated files never crashes (only ``ArquivoInvalido`` for an unusable file), imports every
   accepted row whole (every field, password included) and nothing of a rejected one, and an import that fails
-  midway leaves nothing behind;
+  midway leaves nothing of the failing batch behind;
 - a renamed executable, a PDF with /JavaScript, /Launch or /EmbeddedFile, a truncated PDF and an oversize file
   are refused with a reason, and the refusal changes nothing (status, executions, audit, object store); so are
   (issue 14) actions that reach outside (/OpenAction /URI, /GoToR, /SubmitForm, /ImportData, XFA), PDF+ZIP and
@@ -11,7 +11,7 @@
   the bucket is refused.
 
 The parser alone under arbitrary bytes and rows is covered by tests/dominio/test_leitura_csv.py
-(test_bytes_arbitrarios_so_levantam_arquivo_invalido, test_linhas_de_texto_arbitrario) and validar_pdf alone by
+(test_arbitrary_bytes_only_raise_arquivo_invalido, test_rows_of_arbitrary_text) and validar_pdf alone by
 tests/dominio/test_validacao_pdf.py; this file checks what reaches the database and the object store.
 """
 
@@ -35,7 +35,7 @@ from beg_pipeline.faturas.validacao_pdf import PdfRecusado
 from beg_pipeline.importacao.leitura_csv import ArquivoInvalido, ler_csv_clientes
 from beg_pipeline.rpa.contrato import ArquivoInvalido as ArquivoDoRoboInvalido
 from beg_pipeline.rpa.contrato import RpaClient, ler_arquivo_fatura
-from beg_pipeline.services import aprovacao, processos
+from beg_pipeline.services import aprovacoes, processos, upload_manual
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.storage import object_store_from_settings
@@ -178,9 +178,10 @@ def _importacao_gerada(ctx) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_failed_import_midway_leaves_nothing(ctx, monkeypatch):
-    """The vault fails on the 3rd password (any exception midway): not one client of the file is kept."""
+    """The vault fails on the 3rd password (any exception midway through a batch): not one client of the batch is
+    kept (a batch is LINHAS_POR_TRANSACAO rows; this file is one batch)."""
     conteudo = (Path(__file__).parents[1] / "fixtures" / "clientes" / "ok.csv").read_bytes()
-    assert len([lida for lida in ler_csv_clientes(conteudo).linhas if lida.senha_portal]) >= 3
+    assert len([x for x in ler_csv_clientes(conteudo).linhas if x.senha_portal]) >= 3
     original, chamadas = ctx.cofre.cifrar, Counter()
 
     def cifrar(texto):
@@ -251,7 +252,7 @@ def test_hostile_upload_is_refused_with_a_reason_and_changes_nothing(nome, uploa
     conteudo = conteudo() if callable(conteudo) else conteudo
     antes = _rastro(ctx, store, pid)
     with pytest.raises(PdfRecusado, match=motivo) as recusa:
-        aprovacao.enviar_fatura_manual(ctx, operador, store, pid, conteudo, "fatura-novembro.pdf")
+        upload_manual.enviar_fatura_manual(ctx, operador, store, pid, conteudo, "fatura-novembro.pdf")
     assert len(str(recusa.value)) > 10  # a reason a person can read
     assert _rastro(ctx, store, pid) == antes == (StatusProcesso.AGUARDANDO_DOWNLOAD.value, 0, 0, ())
     figuras.registrar("entrada_hostil", f"upload_{nome}", backend=backend(ctx), recusado=True,
@@ -267,9 +268,9 @@ def test_costly_upload_is_refused_by_the_cpu_limit_and_changes_nothing(upload, m
     monkeypatch.setenv("BEG_PDF_CPU_S", "1")
     antes = _rastro(ctx, store, pid)
     with pytest.raises(PdfRecusado, match=r"complexo demais .*limite de 1 s de processamento") as recusa:
-        aprovacao.enviar_fatura_manual(ctx, operador, store, pid, muitos_objetos(), "fatura.pdf")
+        upload_manual.enviar_fatura_manual(ctx, operador, store, pid, muitos_objetos(), "fatura.pdf")
     assert _rastro(ctx, store, pid) == antes
-    aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura.pdf")
+    upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura.pdf")
     assert processos.obter_processo(ctx, pid).status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
     figuras.registrar("entrada_hostil", "upload_pdf_custoso", backend=backend(ctx), recusado=True,
                       motivo=str(recusa.value)[:120], mudancas=0)
@@ -284,10 +285,10 @@ def test_file_names_never_reach_an_object_key(upload, tmp_path):
     ctx, operador, pid, store = upload
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     for nome_original in NOMES:
-        armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome_original)
+        armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome_original)
         assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave), (nome_original, armazenada.chave)
         assert processos.obter_processo(ctx, pid).fatura_filename == nome_original[:255]  # only recorded
-        processos.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
+        aprovacoes.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
     assert [re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), k) is not None for k in store.list("")] == [True]
     raiz = Path(ctx.settings.data_dir).resolve()
     fora = [p for p in Path(tmp_path).rglob("*") if p.is_file() and raiz not in p.resolve().parents
@@ -297,7 +298,7 @@ def test_file_names_never_reach_an_object_key(upload, tmp_path):
 
 def test_nul_in_file_name(upload):
     ctx, operador, pid, store = upload
-    armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura\x00.exe")
+    armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura\x00.exe")
     assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave)
     assert processos.obter_processo(ctx, pid).status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
 
@@ -313,9 +314,9 @@ def test_generated_file_names_never_reach_an_object_key(upload):
     @given(nome=st.one_of(st.text(st.characters(exclude_characters="\x00"), max_size=80),  # NUL: see above
                           st.lists(st.sampled_from(["..", "/", "\\", ".", "%2e", "x"]), max_size=12).map("".join)))
     def enviar(nome):
-        armazenada = aprovacao.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome)
+        armazenada = upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, nome)
         assert re.fullmatch(CHAVE_DE_FATURA.format(pid=pid), armazenada.chave), armazenada.chave
-        processos.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
+        aprovacoes.rejeitar(ctx, aprovador, pid, "teste de nome de arquivo")  # back to AGUARDANDO_DOWNLOAD
         vistos["nomes"] += 1
 
     enviar()

@@ -31,13 +31,13 @@ from beg_pipeline.domain.processo import AcaoProcesso, StatusProcesso, Transicao
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.rpa.contrato import RpaClient
 from beg_pipeline.seguranca import rpa_token
-from beg_pipeline.services import aprovacao, processos, robos
+from beg_pipeline.services import aprovacoes, processos, robos, upload_manual
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, simulador
 
 N_CLIENTES = 12
 MESES = [f"{m:02d}/{a}" for a in (2027, 2028, 2029, 2030) for m in range(1, 13)]
@@ -103,7 +103,7 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
     def aprovar_em_lote(c, rnd, placar):
         ids = _status(c, StatusProcesso.AGUARDANDO_APROVACAO)
         try:
-            lote = aprovacao.aprovar_em_lote(c, aprovadores[0], rnd.sample(ids, min(len(ids), 5)))
+            lote = aprovacoes.aprovar_em_lote(c, aprovadores[0], rnd.sample(ids, min(len(ids), 5)))
         except Exception as exc:  # noqa: BLE001
             placar.falhou("aprovar_em_lote", exc)
             return
@@ -114,7 +114,7 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
         ids = _status(c, StatusProcesso.AGUARDANDO_APROVACAO)
         if ids:
             try:
-                processos.aprovar(c, aprovadores[1], rnd.choice(ids))
+                aprovacoes.aprovar(c, aprovadores[1], rnd.choice(ids))
                 placar.ok["aprovar"] += 1
             except Exception as exc:  # noqa: BLE001
                 placar.falhou("aprovar", exc)
@@ -123,7 +123,7 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
         ids = _status(c, StatusProcesso.AGUARDANDO_APROVACAO)
         if ids and rnd.random() < 0.3:
             try:
-                processos.rejeitar(c, aprovadores[2], rnd.choice(ids), "valor diverge do contrato")
+                aprovacoes.rejeitar(c, aprovadores[2], rnd.choice(ids), "valor diverge do contrato")
                 placar.ok["rejeitar"] += 1
             except Exception as exc:  # noqa: BLE001
                 placar.falhou("rejeitar", exc)
@@ -136,7 +136,7 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
             time.sleep(0.01)  # pacing of a person, not synchronisation
         else:
             try:
-                aprovacao.enviar_fatura_manual(c, operador, object_store_from_settings(c.settings), rnd.choice(ids),
+                upload_manual.enviar_fatura_manual(c, operador, object_store_from_settings(c.settings), rnd.choice(ids),
                                                rnd.choice(pdfs), "fatura escaneada.pdf")
                 placar.ok["upload_manual"] += 1
             except Exception as exc:  # noqa: BLE001

@@ -26,13 +26,13 @@ from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.rpa.contrato import RpaClient, RpaIndisponivel
 from beg_pipeline.seguranca import rpa_token
-from beg_pipeline.services import aprovacao, processos, robos
+from beg_pipeline.services import aprovacoes, processos, robos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, simulador
 
 N = 8
 PARTICAO, MES = "2026-11-01", "11/2026"
@@ -97,7 +97,7 @@ def o_tempo_passa(sim, horas: float = 1.0) -> None:
 
 def _aprovar_o_que_chegou(ctx, aprovador) -> list:
     prontos = [p.id for p in processos.processos_do_mes(ctx, MES, StatusProcesso.AGUARDANDO_APROVACAO)]
-    lote = aprovacao.aprovar_em_lote(ctx, aprovador, prontos)
+    lote = aprovacoes.aprovar_em_lote(ctx, aprovador, prontos)
     assert lote.aprovados == prontos and not lote.recusados
     return prontos
 

@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from beg_pipeline.db.models import Auditoria, Execucao, Processo
+from beg_pipeline.db.models import Auditoria, Evento, Execucao, Processo
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao, status_exigido
 from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
-from beg_pipeline.domain.processo import TRANSICOES, StatusProcesso, TransicaoInvalida
+from beg_pipeline.domain.processo import TRANSICOES, EventoProcesso, StatusProcesso, TransicaoInvalida
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
-from beg_pipeline.services import aprovacao, processos
+from beg_pipeline.services import aprovacoes, fila_aprovacao, processos, upload_manual
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import fatura, mes_com_processos, pessoa
@@ -57,7 +57,10 @@ class ModeloProcesso:
     aprovacoes: int = 0
 
 
-def _mes_seguinte(contador=itertools.count()) -> str:
+_MESES = itertools.count()
+
+
+def _mes_seguinte(contador: itertools.count = _MESES) -> str:
     n = next(contador)
     return f"{n % 12 + 1:02d}/{2031 + n // 12}"
 
@@ -109,7 +112,8 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 assert not processos.falhar_execucao(ctx, m.encerradas[-1], status, "de novo")
                 estatisticas["falhar_encerrada:recusa"] += 1
             elif tipo in m.em_andamento:
-                assert processos.falhar_execucao(ctx, m.em_andamento[tipo], status, "robô caiu", ClasseFalha.TRANSITORIA)
+                assert processos.falhar_execucao(ctx, m.em_andamento[tipo], status, "robô caiu",
+                                                 ClasseFalha.TRANSITORIA)
                 m.encerradas.append(m.em_andamento.pop(tipo))
                 estatisticas["falhar:ok"] += 1
 
@@ -134,7 +138,7 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
             pid, m, ator = self.ids[i], self.modelo[self.ids[i]], pessoas[quem]
             ok = m.status == S.AGUARDANDO_DOWNLOAD and quem != "aprovador"
             self._chamar("upload_manual", ok,
-                         lambda: aprovacao.enviar_fatura_manual(ctx, ator, store, pid, PDF, "../../fatura.pdf"))
+                         lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, pid, PDF, "../../fatura.pdf"))
             if ok:
                 m.status, m.enviado_por = S.AGUARDANDO_APROVACAO, ator.usuario_id
                 m.ultimo_upload_por = ator.usuario_id
@@ -149,17 +153,17 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 # the robot's invoice, after this person's rejected manual upload: the service still applies four
                 # eyes to it (test_four_eyes_follows_the_invoice_not_an_old_upload); accept either answer here
                 try:
-                    processos.aprovar(ctx, ator, pid)
+                    aprovacoes.aprovar(ctx, ator, pid)
                 except RegraViolada:
                     estatisticas["aprovar_quatro_olhos_antigo:recusa"] += 1
                     return
                 estatisticas["aprovar_quatro_olhos_antigo:ok"] += 1
             elif em_lote and quem != "operador":
-                lote = aprovacao.aprovar_em_lote(ctx, ator, [pid, pid])  # the same process twice in one click
+                lote = aprovacoes.aprovar_em_lote(ctx, ator, [pid, pid])  # the same process twice in one click
                 assert lote.aprovados == ([pid] if ok else []) and len(lote.recusados) == (0 if ok else 1)
                 estatisticas[f"aprovar_em_lote:{'ok' if ok else 'recusa'}"] += 1
             else:
-                self._chamar("aprovar", ok, lambda: processos.aprovar(ctx, ator, pid))
+                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid))
             if ok:
                 m.status = S.AGUARDANDO_ENVIO_SAT
                 m.aprovacoes += 1
@@ -168,7 +172,7 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
         def rejeitar(self, i, quem):
             pid, m = self.ids[i], self.modelo[self.ids[i]]
             ok = m.status == S.AGUARDANDO_APROVACAO and quem == "aprovador"
-            self._chamar("rejeitar", ok, lambda: processos.rejeitar(ctx, pessoas[quem], pid, "fatura de outro mês"))
+            self._chamar("rejeitar", ok, lambda: aprovacoes.rejeitar(ctx, pessoas[quem], pid, "fatura de outro mês"))
             if ok:
                 m.status = S.AGUARDANDO_DOWNLOAD
 
@@ -231,8 +235,11 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                     .where(Auditoria.processo_id.in_(self.ids),
                            Auditoria.acao.in_(["APROVAR", "ENVIO_SAT_CONCLUIDO"]))
                     .group_by(Auditoria.processo_id, Auditoria.acao)).all()})
+                eventos = Counter(s.scalars(select(Evento.processo_id).where(
+                    Evento.processo_id.in_(self.ids), Evento.tipo == EventoProcesso.APROVADO.value)).all())
             for pid, m in self.modelo.items():
                 assert contagem[(pid, "APROVAR")] == m.aprovacoes
+                assert eventos[pid] == m.aprovacoes  # the SAT sensor sees each approval exactly once
                 assert contagem[(pid, "ENVIO_SAT_CONCLUIDO")] == (1 if m.status == S.UPLOAD_REALIZADO else 0)
 
     return CicloDoProcesso
@@ -249,8 +256,8 @@ def test_process_life_cycle_properties(ctx):
         max_examples=40, stateful_step_count=30, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     chamadas = {k: v for k, v in estatisticas.items() if k != "exemplos"}
-    aprovacoes = estatisticas["aprovar:ok"] + estatisticas["aprovar_em_lote:ok"]
-    assert estatisticas["concluir_envio_sat:ok"] >= 1 and aprovacoes >= 1, estatisticas  # the cycle was covered
+    aprovadas = estatisticas["aprovar:ok"] + estatisticas["aprovar_em_lote:ok"]
+    assert estatisticas["concluir_envio_sat:ok"] >= 1 and aprovadas >= 1, estatisticas  # the cycle was covered
     figuras.registrar("propriedades", "ciclo_do_processo", backend=backend(ctx), exemplos=estatisticas["exemplos"],
                       chamadas=sum(chamadas.values()), aceitas=sum(v for k, v in chamadas.items() if k.endswith(":ok")),
                       recusadas=sum(v for k, v in chamadas.items() if k.endswith(":recusa")), violacoes=0)
@@ -261,10 +268,11 @@ def test_four_eyes_follows_the_invoice_not_an_old_upload(ctx):
     [p] = mes_com_processos(ctx, n_clientes=1)
     admin = pessoa(ctx, Perfil.ADMINISTRADOR, "admin@beg.com.br")
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
-    aprovacao.enviar_fatura_manual(ctx, admin, object_store_from_settings(ctx.settings), p.id, PDF, "fatura.pdf")
-    processos.rejeitar(ctx, aprovador, p.id, "fatura de outro cliente")
+    upload_manual.enviar_fatura_manual(ctx, admin, object_store_from_settings(ctx.settings), p.id, PDF, "fatura.pdf")
+    aprovacoes.rejeitar(ctx, aprovador, p.id, "fatura de outro cliente")
     execucao = processos.abrir_execucao(ctx, SISTEMA, p.id, TipoExecucao.DOWNLOAD_FATURA)
     processos.concluir_download(ctx, execucao.id, fatura(7), {"arquivo_fatura": "s3://beg/x.pdf"})
-    [item] = aprovacao.fila_de_aprovacao(ctx, admin, hoje=dt.date(2026, 11, 20))
-    assert not item.upload_manual and "upload manual" not in item.sinais  # the robot's invoice, not a manual one
-    processos.aprovar(ctx, admin, p.id)  # admin did not upload this invoice
+    [item] = fila_aprovacao.fila_de_aprovacao(ctx, admin, hoje=dt.date(2026, 11, 20))
+    # the robot's invoice, not a manual one
+    assert not item.upload_manual and not any(sinal.startswith("upload manual") for sinal in item.sinais)
+    aprovacoes.aprovar(ctx, admin, p.id)  # admin did not upload this invoice

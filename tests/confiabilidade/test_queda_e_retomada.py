@@ -26,17 +26,17 @@ from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.db.models import Execucao
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import aprovacao
+from beg_pipeline.services import aprovacoes
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
-from tests.dagster_servicos import dagster_no_ar, materializar_pela_cli, matar, preparar_home
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, recursos_para, simulador  # noqa: F401
+from tests.dagster_servicos import dagster_no_ar, matar, materializar_pela_cli, preparar_home
 from tests.pipeline.test_recuperacao import N as N_RECUPERACAO
 from tests.pipeline.test_recuperacao import test_killed_download_run_is_adopted_without_resubmitting as _faturas
 from tests.pipeline.test_recuperacao import test_killed_sat_run_never_sends_twice as _envios_sat
+from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 N = 4
 PARTICAO, MES = "2026-11-01", "11/2026"
@@ -88,7 +88,7 @@ def test_sat_run_killed_with_submits_in_flight(ctx, pipeline_env, tmp_path):
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     with simulador(RAPIDO) as sim:
         assert dg.materialize([faturas], partition_key=PARTICAO, resources=recursos_para(sim)).success
-        assert aprovacao.aprovar_em_lote(ctx, aprovador, pids).aprovados == pids
+        assert aprovacoes.aprovar_em_lote(ctx, aprovador, pids).aprovados == pids
         o_tempo_passa(sim)  # approval comes hours after the download
         sim.config = RESPOSTA_ATRASADA
         marco = _matar_com_submits_em_voo(ctx, sim, pipeline_env, tmp_path, "envios_sat",

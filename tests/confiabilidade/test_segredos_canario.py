@@ -4,7 +4,8 @@ disk, captured stdout/stderr, every log record (SQL parameters included), the ap
 file's bytes; every table as text on PostgreSQL), the object store, and this test's own output (assertions name
 the place of a leak, never the text around it).
 
-tests/servicos/test_segredos.py covers the import and the CLI alone; here the password also travels to the robot and back.
+tests/servicos/test_segredos.py covers the import and the CLI alone; here the password also travels to the robot
+and back.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.seguranca import rpa_token
-from beg_pipeline.services import aprovacao, cadastros, processos
+from beg_pipeline.services import aprovacoes, cadastros, processos
 from beg_pipeline.services.demo import HEADER
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.builders import ADMIN, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
-from tests.pipeline_fixtures import RAPIDO, pipeline_env, simulador  # noqa: F401
+from tests.pipeline_fixtures import RAPIDO, simulador
 
 CANARIO = "Canario#q7Zx!9vR"  # never a substring of anything else the run writes
 SENHAS = {"credenciais": CANARIO, "nao_publicada": CANARIO + "-2", "ok": CANARIO + "-3"}
@@ -42,7 +43,7 @@ def _cnpj(base: str) -> str:
     return base + stdnum_cnpj.calc_check_digits(base)
 
 
-CNPJS = {caso: _cnpj(base) for caso, base in zip(SENHAS, ("847187410001", "112223330001", "607011900001"))}
+CNPJS = {caso: _cnpj(base) for caso, base in zip(SENHAS, ("847187410001", "112223330001", "607011900001"), strict=True)}
 
 
 def _planilha() -> bytes:
@@ -87,12 +88,12 @@ def test_canary_password_never_leaks(ctx, pipeline_env, capfd, caplog, tmp_path)
             res = recursos(ConfiguracaoResource(rpa_url=sim.base_url))
             runs = [dg.materialize([faturas], partition_key=PARTICAO, resources=res, instance=instance)]
             prontos = [p.id for p in processos.processos_do_mes(ctx, "11/2026", StatusProcesso.AGUARDANDO_APROVACAO)]
-            assert len(prontos) == 1 and aprovacao.aprovar_em_lote(ctx, aprovador, prontos).aprovados == prontos
+            assert len(prontos) == 1 and aprovacoes.aprovar_em_lote(ctx, aprovador, prontos).aprovados == prontos
             runs.append(dg.materialize([envios_sat], partition_key=PARTICAO, resources=res, instance=instance))
             assert all(r.success for r in runs)
             ecoados = [j.job_id for j in sim.jobs.values() if j.error and CANARIO in j.error]
             eventos = "\n".join(repr(e) for r in runs for e in instance.all_logs(r.run_id))
-            metadados = "\n".join(repr(m) for r, n in zip(runs, ("faturas", "envios_sat"))
+            metadados = "\n".join(repr(m) for r, n in zip(runs, ("faturas", "envios_sat"), strict=True)
                                   for m in r.asset_materializations_for_node(n))
             token = rpa_token(ctx.settings)
         saida = capfd.readouterr()

@@ -1,4 +1,4 @@
-"""Testes do parser do CSV de clientes (beg_pipeline.importacao.leitura_csv)."""
+"""The client CSV parser (beg_pipeline.importacao.leitura_csv)."""
 
 import csv
 import io
@@ -30,7 +30,7 @@ def ler(nome: str):
 
 
 def por_linha(resultado) -> dict[int, LinhaCliente]:
-    return {l.linha: l for l in resultado.linhas}
+    return {linha.linha: linha for linha in resultado.linhas}
 
 
 def erros_por_linha(resultado) -> dict[int, str]:
@@ -41,7 +41,7 @@ def com_dv(base: str) -> str:
     return base + stdnum_cnpj.calc_check_digits(base)
 
 
-def test_arquivo_ok_campos_completos():
+def test_complete_file_reads_every_field():
     r = ler("ok.csv")
     assert (r.separador, r.codificacao, r.erros, r.duplicadas) == (",", "utf-8", [], [])
     linhas = por_linha(r)
@@ -65,7 +65,7 @@ def test_arquivo_ok_campos_completos():
 
 
 # 1. separador
-def test_separador_ponto_e_virgula():
+def test_semicolon_separator():
     r = ler("separador_ponto_virgula.csv")
     assert r.separador == ";" and r.erros == []
     linhas = por_linha(r)
@@ -82,14 +82,14 @@ def test_separador_ponto_e_virgula():
         ("cp1252.csv", "cp1252", "CONSTRUÇÕES ÁGUA BRANCA LTDA", "Contrato – renovação anual"),
     ],
 )
-def test_codificacoes(nome, codificacao, razao, obs):
+def test_encodings(nome, codificacao, razao, obs):
     r = ler(nome)
     assert r.codificacao == codificacao and r.erros == []
     assert r.linhas[0].razao_social == razao
     assert r.linhas[0].observacoes == obs
 
 
-def test_cp1252_com_bytes_indefinidos_nao_quebra():
+def test_cp1252_with_undefined_bytes_does_not_break():
     conteudo = (CABECALHO + "\r\n,EMPRESA\x81 AÇO,,84.718.741/0001-00,OI,1,,,,,,,,,,,,\r\n").encode("latin-1")
     r = ler_csv_clientes(conteudo)
     assert r.codificacao == "cp1252"
@@ -97,7 +97,7 @@ def test_cp1252_com_bytes_indefinidos_nao_quebra():
 
 
 # 3. cabeçalho com variações
-def test_cabecalho_variado():
+def test_header_variants():
     r = ler("cabecalho_variado.csv")
     assert r.erros == []
     linha = r.linhas[0]
@@ -111,8 +111,8 @@ def test_cabecalho_variado():
     assert linha.senha_portal == "Senha#Canario05"
 
 
-def test_cabecalho_sem_colunas_obrigatorias():
-    conteudo = "HASH,RAZAO SOCIAL,OPERADORA,SENHA\r\n,X,OI,\r\n".encode()
+def test_header_without_required_columns():
+    conteudo = b"HASH,RAZAO SOCIAL,OPERADORA,SENHA\r\n,X,OI,\r\n"
     with pytest.raises(ArquivoInvalido) as exc:
         ler_csv_clientes(conteudo)
     mensagem = str(exc.value)
@@ -121,13 +121,13 @@ def test_cabecalho_sem_colunas_obrigatorias():
 
 
 @pytest.mark.parametrize("conteudo", [b"", b"\r\n\r\n   \r\n", b",,,\r\n", "texto qualquer\nsem cabeçalho".encode()])
-def test_arquivo_inutilizavel(conteudo):
+def test_unusable_file(conteudo):
     with pytest.raises(ArquivoInvalido):
         ler_csv_clientes(conteudo)
 
 
 # 4. aspas com separador e quebras de linha
-def test_celulas_com_aspas_e_quebras_de_linha():
+def test_quoted_cells_with_separators_and_line_breaks():
     r = ler("celulas_com_aspas.csv")
     linhas = por_linha(r)
     assert sorted(linhas) == [2, 5, 8]
@@ -139,7 +139,7 @@ def test_celulas_com_aspas_e_quebras_de_linha():
 
 
 # 5. mojibake
-def test_mojibake_reparado():
+def test_double_encoded_text_is_repaired():
     r = ler("mojibake.csv")
     assert r.erros == []
     linha = r.linhas[0]
@@ -151,9 +151,9 @@ def test_mojibake_reparado():
 
 
 # 6. formatos de CNPJ
-def test_formatos_de_cnpj():
+def test_cnpj_formats():
     r = ler("cnpj_formatos.csv")
-    assert {n: l.cnpj for n, l in por_linha(r).items()} == {
+    assert {n: linha.cnpj for n, linha in por_linha(r).items()} == {
         2: "84718741000100",
         3: "11222333000181",
         4: "60701190000104",
@@ -169,27 +169,27 @@ def test_formatos_de_cnpj():
 
 
 # 7. operadoras
-def test_operadoras_normalizadas():
+def test_carrier_codes_are_normalised():
     r = ler("operadoras.csv")
-    assert [l.operadora for l in r.linhas] == ["OI", "OI", "OI", "EMBRATEL", "DIGITALNET", "DIGITALNET"]
+    assert [linha.operadora for linha in r.linhas] == ["OI", "OI", "OI", "EMBRATEL", "DIGITALNET", "DIGITALNET"]
 
 
 # 8. linhas vazias
-def test_linhas_vazias_ignoradas():
+def test_empty_lines_are_skipped():
     r = ler("linhas_vazias.csv")
     assert r.erros == [] and r.duplicadas == []
-    assert [l.linha for l in r.linhas] == [2, 5, 7]
+    assert [linha.linha for linha in r.linhas] == [2, 5, 7]
 
 
-def test_linhas_vazias_antes_do_cabecalho():
+def test_empty_lines_before_the_header():
     conteudo = ("\r\n\r\n" + CABECALHO + "\r\n,X LTDA,,84.718.741/0001-00,OI,1,,,,,,,,,,,,\r\n").encode()
-    assert [l.linha for l in ler_csv_clientes(conteudo).linhas] == [4]
+    assert [linha.linha for linha in ler_csv_clientes(conteudo).linhas] == [4]
 
 
 # 9. duplicadas
-def test_duplicadas_e_chave_repetida():
+def test_duplicate_rows_and_repeated_key():
     r = ler("duplicadas.csv")
-    assert [l.linha for l in r.linhas] == [2, 3]
+    assert [linha.linha for linha in r.linhas] == [2, 3]
     assert r.duplicadas == [4, 6]  # a linha 6 difere só na formatação do CNPJ e da operadora
     erros = erros_por_linha(r)
     assert list(erros) == [5]
@@ -198,7 +198,7 @@ def test_duplicadas_e_chave_repetida():
 
 
 # 10. CPF
-def test_cpf_texto_livre_e_invalido():
+def test_cpf_free_text_and_invalid():
     r = ler("cpf_texto_livre.csv")
     linhas = por_linha(r)
     assert linhas[2].cpf is None
@@ -211,14 +211,14 @@ def test_cpf_texto_livre_e_invalido():
 
 
 # 11. linhas inválidas
-def test_linhas_invalidas():
+def test_invalid_rows():
     r = ler("linhas_invalidas.csv")
-    assert [l.linha for l in r.linhas] == [2, 9]
+    assert [linha.linha for linha in r.linhas] == [2, 5, 9]
+    assert por_linha(r)[5].filtro is None and por_linha(r)[5].chave_natural()[2] == ""  # FILTRO is optional
     erros = erros_por_linha(r)
-    assert sorted(erros) == [3, 4, 5, 6, 7, 8, 10, 11, 12, 13]
+    assert sorted(erros) == [3, 4, 6, 7, 8, 10, 11, 12, 13]
     assert "coluna CNPJ" in erros[3] and "dígitos verificadores" in erros[3]
     assert "coluna OPERADORA está vazia" in erros[4]
-    assert "coluna FILTRO está vazia" in erros[5]
     assert "coluna RAZÃO SOCIAL está vazia" in erros[6]
     assert "coluna HASH" in erros[7] and "16 caracteres hexadecimais" in erros[7]
     assert "coluna STATUS" in erros[8]
@@ -227,27 +227,57 @@ def test_linhas_invalidas():
     assert "separador sem aspas" in erros[13]
 
 
-def test_senha_nunca_aparece_em_repr_nem_em_erros():
+def test_rows_without_filtro_and_rows_differing_only_by_filtro_are_distinct_accounts():
+    linhas = [",A LTDA,,84.718.741/0001-00,Vivo,,Móvel,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,111,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,222,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,Oi,,Fixo,,Belém-PA,,,,,,,,,",
+              ",A LTDA,,84.718.741/0001-00,OI,,Fixo,,Belém-PA,,,,,,outra obs,,,"]
+    r = ler_csv_clientes("\r\n".join([CABECALHO, *linhas]).encode())
+    assert [linha.linha for linha in r.linhas] == [2, 3, 4, 5]
+    assert [linha.chave_natural()[2] for linha in r.linhas] == ["", "111", "222", ""]
+    [erro] = r.erros  # the same account (no FILTRO) twice with different data
+    assert erro.linha == 6 and "repete a chave de cliente da linha 5" in erro.motivo
+    assert "FILTRO (quando houver)" in erro.motivo
+
+
+@pytest.mark.parametrize("celula", ["../../etc", "OI/VIVO", "OI\\VIVO", "VIVO?x=1", "O.I"])
+def test_carrier_codes_that_are_not_plain_codes_are_rejected(celula):
+    conteudo = (CABECALHO + f'\r\n,X LTDA,,84.718.741/0001-00,"{celula}",1,,,,,,,,,,,,'
+                f'\r\n,Y LTDA,,84.718.741/0001-00,Oi,2,,,,,,,,,,,,\r\n').encode()
+    r = ler_csv_clientes(conteudo)
+    assert [linha.linha for linha in r.linhas] == [3]
+    [erro] = r.erros
+    assert erro.linha == 2 and erro.operadora == "" and erro.motivo.startswith("coluna OPERADORA: ")
+    assert "só letras e números" in erro.motivo
+
+
+def test_rejected_rows_name_their_carrier_for_the_report():
+    erros = {e.linha: e.operadora for e in ler("linhas_invalidas.csv").erros}
+    assert erros[3] == "OI" and erros[4] == "" and erros[12] == "TIM"
+
+
+def test_password_never_appears_in_repr_or_errors():
     for arquivo in sorted(FIXTURES.glob("*.csv")):
         conteudo = arquivo.read_bytes()
         canarios = set(CANARIO.findall(conteudo.decode("utf-8", errors="replace")))
         r = ler_csv_clientes(conteudo)
-        textos = [repr(l) for l in r.linhas] + [e.motivo for e in r.erros] + [repr(e) for e in r.erros]
+        textos = [repr(linha) for linha in r.linhas] + [e.motivo for e in r.erros] + [repr(e) for e in r.erros]
         for canario in canarios:
             assert not any(canario in t for t in textos), (arquivo.name, canario)
-    assert any(l.senha_portal for l in ler("ok.csv").linhas)
+    assert any(linha.senha_portal for linha in ler("ok.csv").linhas)
     assert "Senha#Canario19" not in erros_por_linha(ler("linhas_invalidas.csv"))[11]
 
 
 # propriedades
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
-def test_bytes_arbitrarios_so_levantam_arquivo_invalido(conteudo):
+def test_arbitrary_bytes_only_raise_arquivo_invalido(conteudo):
     try:
         r = ler_csv_clientes(conteudo)
     except ArquivoInvalido:
         return
-    assert all(stdnum_cnpj.is_valid(l.cnpj) and len(l.cnpj) == 14 for l in r.linhas)
+    assert all(stdnum_cnpj.is_valid(linha.cnpj) and len(linha.cnpj) == 14 for linha in r.linhas)
 
 
 _CNPJS = [com_dv(b) for b in ("847187410001", "112223330001", "607011900001", "12ABC3450001")]
@@ -277,7 +307,7 @@ _quase_valida = st.tuples(
     st.sampled_from([",", ";"]),
     st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
 )
-def test_linhas_de_texto_arbitrario(linhas, separador, codificacao):
+def test_rows_of_arbitrary_text(linhas, separador, codificacao):
     saida = io.StringIO()
     escritor = csv.writer(saida, delimiter=separador, lineterminator="\r\n")
     escritor.writerow(CABECALHO.split(","))
@@ -287,11 +317,11 @@ def test_linhas_de_texto_arbitrario(linhas, separador, codificacao):
         r = ler_csv_clientes(conteudo)
     except ArquivoInvalido:
         return
-    for l in r.linhas:
-        assert stdnum_cnpj.is_valid(l.cnpj) and len(set(l.cnpj)) > 1
-        assert l.operadora and l.filtro and l.razao_social
+    for linha in r.linhas:
+        assert stdnum_cnpj.is_valid(linha.cnpj) and len(set(linha.cnpj)) > 1
+        assert re.fullmatch(r"[A-Z0-9][A-Z0-9_-]*", linha.operadora) and linha.razao_social
     assert all(isinstance(e, ErroLinha) and e.motivo for e in r.erros)
-    vistos = [l.linha for l in r.linhas] + [e.linha for e in r.erros] + r.duplicadas
+    vistos = [linha.linha for linha in r.linhas] + [e.linha for e in r.erros] + r.duplicadas
     assert len(vistos) == len(set(vistos))
 
 

@@ -17,13 +17,7 @@ from pypdf import PdfReader, PdfWriter
 from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
 from beg_pipeline.faturas.isolamento import LimitesPdf
 from beg_pipeline.faturas.leitura import LeituraFatura, ler_fatura
-from beg_pipeline.faturas.pdf_fatura import (
-    DadosFatura,
-    codigo_barras_da_fatura,
-    formatar_cnpj,
-    formatar_moeda,
-    gerar_pdf_fatura,
-)
+from beg_pipeline.faturas.pdf_fatura import DadosFatura, codigo_barras_da_fatura, gerar_pdf_fatura
 from tests.dominio.test_validacao_pdf import pdf_de_objetos
 
 RAZAO = "RICAL - RACK INDÚSTRIA E COMÉRCIO DE PLÁSTICOS LTDA"
@@ -82,14 +76,6 @@ def test_invoice_shows_the_printed_fields_with_accents():
 def test_characters_outside_latin1_are_transliterated():
     texto = _texto(gerar_pdf_fatura(_dados(razao_social="AÇO “FORTE” – ŠKODA Ltda")))
     assert 'AÇO "FORTE" - SKODA Ltda' in texto
-
-
-def test_formatting_helpers():
-    assert formatar_moeda(Decimal("98765.43")) == "98.765,43"
-    assert formatar_moeda(Decimal("0.5")) == "0,50"
-    assert formatar_cnpj("84718741000100") == "84.718.741/0001-00"
-    assert formatar_cnpj("12abc34501de35") == "12.ABC.345/01DE-35"
-    assert formatar_cnpj("123") == "123"
 
 
 def test_mismatch_between_total_and_linha_digitavel_is_reported():

@@ -4,7 +4,7 @@ import pytest
 
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.documentos import validar_cnpj, validar_cpf
-from beg_pipeline.domain.execucao import ClasseFalha, TipoExecucao, pode_tentar_novamente, status_exigido
+from beg_pipeline.domain.execucao import TipoExecucao, status_exigido
 from beg_pipeline.domain.perfis import SISTEMA, Ator, Perfil, Permissao, PermissaoNegada
 from beg_pipeline.domain.processo import (
     TRANSICOES,
@@ -95,10 +95,7 @@ def test_mes_ano_and_partition_keys_round_trip():
             calendario.mes_ano_de_particao(bad) if "-" in bad and bad.count("-") == 2 else calendario.particao_de_mes_ano(bad)
 
 
-def test_retry_rules():
-    assert pode_tentar_novamente(2, 3, ClasseFalha.TRANSITORIA)
-    assert not pode_tentar_novamente(3, 3, ClasseFalha.TRANSITORIA)
-    assert not pode_tentar_novamente(0, 3, ClasseFalha.CREDENCIAIS)
+def test_execution_type_requires_process_status():
     assert status_exigido(TipoExecucao.UPLOAD_SAT) == S.AGUARDANDO_ENVIO_SAT
 
 

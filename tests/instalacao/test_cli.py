@@ -75,12 +75,36 @@ def test_import_dry_run_then_import(env):
     run(env, "db", "upgrade")
     arquivo = str(FIXTURES / "linhas_invalidas.csv")
     simulado = run(env, "clientes", "importar", arquivo, "--dry-run")
-    assert simulado.stdout.startswith("Simulação (nada foi gravado): 2 criados")
+    assert simulado.stdout.startswith("Simulação (nada foi gravado): 3 criados")
     assert "Linha 3: coluna CNPJ" in simulado.stdout
     real = run(env, "clientes", "importar", arquivo)
-    assert real.stdout.startswith("2 criados, 0 atualizados, 0 inalterados, 10 rejeitados")
+    assert real.stdout.startswith("3 criados, 0 atualizados, 0 inalterados, 9 rejeitados")
     again = run(env, "clientes", "importar", arquivo)
-    assert again.stdout.startswith("0 criados, 0 atualizados, 2 inalterados, 10 rejeitados")
+    assert again.stdout.startswith("0 criados, 0 atualizados, 3 inalterados, 9 rejeitados")
+
+
+def test_real_shaped_export_report_per_carrier_then_robot_switched_off_and_on(env):
+    run(env, "db", "upgrade")
+    real = run(env, "clientes", "importar", str(FIXTURES / "exportacao_beg.csv")).stdout
+    linhas = real.splitlines()
+    assert linhas[0].startswith("193 criados, 0 atualizados, 0 inalterados, 1 rejeitados; 43 sem credenciais")
+    assert "Por operadora (criados / atualizados / inalterados / sem credenciais / rejeitados):" in linhas
+    assert "  VIVO (com robô): 43 / 0 / 0 / 43 / 0" in linhas and "  AZUTON (sem robô): 55 / 0 / 0 / 0 / 0" in linhas
+    assert "  OI (com robô): 55 / 0 / 0 / 0 / 1" in linhas
+    assert any(linha.startswith("Linha 150: coluna CNPJ contém dois CNPJs") for linha in linhas)
+    listagem = run(env, "operadoras", "listar").stdout
+    assert re.search(r"^VIVO +com robô +ativa +43 clientes, 43 sem credenciais", listagem, re.M)
+    assert re.search(r"^AZUTON +sem robô +ativa +55 clientes, 0 sem credenciais", listagem, re.M)
+    assert run(env, "operadoras", "robo", "vivo", "--nao").stdout.strip() == (
+        "Operadora VIVO: sem robô (faturas por upload manual).")
+    assert re.search(r"^VIVO +sem robô +ativa +43 clientes, 0 sem credenciais", run(env, "operadoras", "listar").stdout,
+                     re.M)
+    run(env, "operadoras", "robo", "VIVO", "--sim")
+    assert re.search(r"^VIVO +com robô", run(env, "operadoras", "listar").stdout, re.M)
+    desconhecida = run(env, "operadoras", "robo", "CLARO", "--sim", ok=False)
+    assert desconhecida.returncode == 2 and "CLARO não cadastrada" in desconhecida.stderr
+    invalida = run(env, "operadoras", "robo", "../../etc", "--sim", ok=False)
+    assert invalida.returncode == 2 and "só letras e números" in invalida.stderr and "Traceback" not in invalida.stderr
 
 
 def test_bad_configuration_names_the_variable(env):
@@ -109,3 +133,15 @@ def test_key_rotation_reencrypts_every_password(env, database_url):
 def test_generated_key_is_a_fernet_key():
     key = run({}, "chaves", "gerar").stdout.strip()
     assert Cofre([key]).decifrar(Cofre([key]).cifrar("x")) == "x"
+
+
+def test_default_database_file_is_private(tmp_path):
+    env = {"BEG_DATA_DIR": str(tmp_path / "data")}
+    run(env, "db", "upgrade")
+    run(env, "demo")
+    banco = tmp_path / "data" / "beg.db"
+    arquivos = [banco, *[Path(f"{banco}{s}") for s in ("-wal", "-shm") if Path(f"{banco}{s}").exists()]]
+    assert {a.name: stat.S_IMODE(a.stat().st_mode) for a in arquivos} == {a.name: 0o600 for a in arquivos}
+    backup = run(env, "db", "backup").stdout.split()[-1]
+    run(env, "db", "restaurar", backup, "--sim")
+    assert stat.S_IMODE(banco.stat().st_mode) == 0o600  # a restored file stays private

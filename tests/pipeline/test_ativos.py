@@ -14,7 +14,8 @@ from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
 from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
-from beg_pipeline.services import processos
+from beg_pipeline.partitions import PARTICOES_PADRAO
+from beg_pipeline.services import aprovacoes
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import mes_com_processos, pessoa
 from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
@@ -83,7 +84,8 @@ def test_one_clients_failure_never_fails_the_others(ctx, pipeline_env):
     assert _status(ctx) == Counter({"AGUARDANDO_APROVACAO": 6, "AGUARDANDO_DOWNLOAD": 2})
     # credentials are not retried: one job only; not-yet-published waits for another day
     with ctx.db.leitura() as s:
-        classes = Counter(s.scalars(select(Processo.classe_ultima_falha).where(Processo.classe_ultima_falha.is_not(None))))
+        classes = Counter(s.scalars(select(Processo.classe_ultima_falha)
+                                    .where(Processo.classe_ultima_falha.is_not(None))))
     assert classes == Counter({"CREDENCIAIS": 1, "NAO_PUBLICADA": 1})
     from beg_pipeline.services.notificacoes import todas
 
@@ -122,7 +124,7 @@ def test_sat_upload_once_and_report(ctx, pipeline_env):
     with simulador() as sim:
         assert _materializar(sim, [faturas]).success
         for p in procs[:3]:
-            processos.aprovar(ctx, aprovador, p.id)
+            aprovacoes.aprovar(ctx, aprovador, p.id)
         resultado = _materializar(sim, [envios_sat, relatorio_mensal])
         assert resultado.success
         assert _status(ctx) == Counter({"UPLOAD_REALIZADO": 3, "AGUARDANDO_APROVACAO": 1})
@@ -158,7 +160,7 @@ def test_checks_flag_a_duplicate_invoice(ctx, pipeline_env):
                                    .where(Processo.id == procs[0].id)).one()
             s.execute(Processo.__table__.update().where(Processo.id == procs[1].id)
                       .values(fatura_sha256=sha, fatura_s3_key=chave))
-        defs = dg.Definitions(assets=[processos_mensais, faturas], asset_checks=verificacoes_mensais,
+        defs = dg.Definitions(assets=[processos_mensais, faturas], asset_checks=verificacoes_mensais(PARTICOES_PADRAO),
                               jobs=[dg.define_asset_job("verificar", selection=[processos_mensais, faturas])],
                               resources=recursos_para(sim))
         resultado = defs.resolve_job_def("verificar").execute_in_process(partition_key=NOVEMBRO,

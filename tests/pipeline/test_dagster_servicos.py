@@ -40,7 +40,8 @@ def test_ui_launches_a_partitioned_month_and_it_succeeds(ctx, pipeline_env, tmp_
     with simulador() as sim, dagster_no_ar(home, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, tmp_path) as porta:
         client = DagsterGraphQLClient("127.0.0.1", port_number=porta)
         run_id = client.submit_job_execution("ciclo_mensal_job", tags={"dagster/partition": "2026-11-01"})
-        assert _esperar_fim(client, run_id) == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
+        fim = _esperar_fim(client, run_id)
+        assert fim == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
         assert len(sim.submissoes_por_processo) == 4
     with ctx.db.leitura() as s:
         assert Counter(s.scalars(select(Processo.status_processo).where(Processo.mes_ano == "11/2026"))) == \

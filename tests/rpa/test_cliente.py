@@ -128,7 +128,7 @@ def sem_segredos_nos_logs(caplog):
         ("s3", "ausente", "ausente", 202),
     ],
 )
-def test_download_em_cada_variante(simular, store, arquivo, valor, data, aceite):
+def test_download_in_every_variant(simular, store, arquivo, valor, data, aceite):
     sim = simular(formato_arquivo=arquivo, formato_valor=valor, formato_data=data, status_aceite=aceite)
     client = cliente(sim)
     assert client.health().saudavel
@@ -151,7 +151,7 @@ def test_download_em_cada_variante(simular, store, arquivo, valor, data, aceite)
                              f"Buscando fatura {p.filtro}", "Download concluído"]
 
 
-def test_sat(simular):
+def test_sat_upload(simular):
     sim = simular()
     client = cliente(sim)
     p = PedidoSat(
@@ -168,10 +168,11 @@ def test_sat(simular):
     assert sim.jobs[desfechos["sat-1"].job_id].pedido.data_vencimento == dt.date(2026, 12, 10)
 
 
-def test_minio():
+def test_minio_object_store():
     with running_s3_server() as endpoint:
         minio = MinioObjectStore(endpoint, "teste", "teste-segredo", bucket=f"beg-{uuid.uuid4().hex[:8]}")
-        with Simulador(SimuladorConfig(latencia_s=0.05, jitter_s=0, formato_arquivo="s3"), token=TOKEN, object_store=minio) as sim:
+        config = SimuladorConfig(latencia_s=0.05, jitter_s=0, formato_arquivo="s3")
+        with Simulador(config, token=TOKEN, object_store=minio) as sim:
             p = pedido()
             desfechos = executar_lote(
                 cliente(sim), [ItemLote(p.processo_id, "OI", p)], max_concorrencia=1, max_por_operadora=1,
@@ -186,7 +187,7 @@ def test_minio():
 # --------------------------------------------------------------------------- faults
 
 
-def test_5xx_no_submit_e_repetido_sem_duplicar(simular):
+def test_5xx_on_submit_is_retried_without_duplicates(simular):
     sim = simular(falha_5xx_submit=0.5)
     client = cliente(sim)
     aceitos = [client.submeter_download("OI", pedido(n)) for n in range(12)]
@@ -195,7 +196,7 @@ def test_5xx_no_submit_e_repetido_sem_duplicar(simular):
     assert sem_duplicatas(sim)
 
 
-def test_5xx_no_status_e_repetido(simular):
+def test_5xx_on_status_is_retried(simular):
     sim = simular(falha_5xx_status=0.5)
     client = cliente(sim)
     aceito = client.submeter_download("OI", pedido())
@@ -206,7 +207,7 @@ def test_5xx_no_status_e_repetido(simular):
     assert sim.falhas["5xx_status"] >= 1
 
 
-def test_429_respeita_retry_after(simular):
+def test_429_honours_retry_after(simular):
     sim = simular(taxa_429=0.5, retry_after_s=2)
     esperas: list[float] = []
     client = cliente(sim, dormir=esperas.append)  # recorded, not slept: the test stays fast
@@ -222,7 +223,7 @@ def test_429_respeita_retry_after(simular):
     assert esperas == [2.0, 2.0, 2.0]
 
 
-def test_reset_de_conexao_em_consultas(simular):
+def test_connection_reset_on_queries(simular):
     sim = simular(taxa_reset=0.5)
     client = cliente(sim)
     for _ in range(10):
@@ -230,7 +231,7 @@ def test_reset_de_conexao_em_consultas(simular):
     assert sim.falhas["reset"] >= 1
 
 
-def test_submit_interrompido_nunca_duplica(simular):
+def test_interrupted_submit_never_duplicates(simular):
     """Connection reset after the job was created: the client adopts it from GET /jobs."""
     sim = simular(taxa_reset=0.5, reset_apos_criar=1.0)
     client = cliente(sim)
@@ -239,11 +240,11 @@ def test_submit_interrompido_nunca_duplica(simular):
     assert sim.falhas["reset_apos_criar"] >= 1
     assert any(a.adotado for a in aceitos)
     assert sem_duplicatas(sim) and len(sim.jobs) == 20
-    for p, a in zip(pedidos, aceitos):
+    for p, a in zip(pedidos, aceitos, strict=True):
         assert sim.jobs[a.job_id].pedido.processo_id == p.processo_id
 
 
-def test_submit_sem_resposta_a_tempo_adota_o_job(simular):
+def test_submit_without_timely_answer_adopts_the_job(simular):
     """Read timeout after the request was sent: the job exists, no second one is created."""
     sim = simular(atraso_submit_s=1.0)
     client = cliente(sim, timeout_s=0.3)
@@ -253,18 +254,18 @@ def test_submit_sem_resposta_a_tempo_adota_o_job(simular):
     assert sim.submissoes_por_processo[p.processo_id] == 1 and len(sim.jobs) == 1
 
 
-def test_json_malformado(simular):
+def test_malformed_json(simular):
     sim = simular(taxa_json_malformado=0.4)
     client = cliente(sim)
     aceitos = [client.submeter_download("DIGITALNET", pedido(n)) for n in range(8)]
     for a in aceitos:
-        assert sim.aguardar(lambda s: terminado(s, a.job_id))
+        assert sim.aguardar(lambda s, job_id=a.job_id: terminado(s, job_id))
         assert client.status(a.job_id).concluido
     assert sim.falhas["json_malformado"] >= 1
     assert sem_duplicatas(sim) and len(sim.jobs) == 8
 
 
-def test_job_travado_termina_em_timeout_e_e_cancelado(simular):
+def test_stuck_job_ends_in_timeout_and_is_cancelled(simular):
     sim = simular(taxa_job_travado=1.0)
     client = cliente(sim)
     p = pedido()
@@ -281,7 +282,7 @@ def test_job_travado_termina_em_timeout_e_e_cancelado(simular):
     assert client.cancelar("nao-existe") is False  # 404
 
 
-def test_token_errado_401(simular):
+def test_wrong_token_401(simular):
     sim = simular()
     intruso = RpaClient(sim.base_url, "token-errado-XYZ", max_retries=3, backoff_base_s=0.005)
     assert intruso.health().saudavel  # /health needs no token
@@ -291,14 +292,14 @@ def test_token_errado_401(simular):
     assert len(sim.jobs) == 0 and sim.requisicoes["POST /executar"] == 1  # 401 is not retried
 
 
-def test_operadora_desconhecida_404(simular):
+def test_unknown_carrier_404(simular):
     sim = simular()
     with pytest.raises(OperadoraSemRobo, match="TIM"):
         cliente(sim).submeter_download("TIM", pedido())
     assert sim.requisicoes["POST /executar"] == 1
 
 
-def test_corpo_invalido_422_sem_eco_da_senha(simular):
+def test_invalid_body_422_without_password_echo(simular):
     sim = simular()
     resposta = requests.post(
         f"{sim.base_url}/executar/OI", json={"login": "x", "senha": SENHA}, headers={"Authorization": f"Bearer {TOKEN}"}
@@ -308,7 +309,7 @@ def test_corpo_invalido_422_sem_eco_da_senha(simular):
     assert SENHA not in resposta.text
 
 
-def test_arquivo_que_nao_e_pdf(simular, store):
+def test_file_that_is_not_a_pdf(simular, store):
     sim = simular(taxa_arquivo_nao_pdf=1.0, formato_arquivo="chave")
     client = cliente(sim)
     p = pedido()
@@ -327,7 +328,7 @@ def test_arquivo_que_nao_e_pdf(simular, store):
     assert "não é PDF" in desfecho.mensagem
 
 
-def test_pdf_lento_por_http(simular, store):
+def test_slow_pdf_over_http(simular, store):
     sim = simular(formato_arquivo="http", atraso_pdf_s=0.6)
     client = cliente(sim, timeout_s=0.2, max_retries=1)
     aceito = client.submeter_download("OI", pedido())
@@ -338,7 +339,7 @@ def test_pdf_lento_por_http(simular, store):
     assert ler_arquivo_fatura(resultado.arquivo_fatura, store, cliente(sim, timeout_s=3)).startswith(b"%PDF-")
 
 
-def test_pdf_gerado_enquanto_o_job_roda(simular):
+def test_pdf_generated_while_the_job_runs(simular):
     """The simulator prepares the invoice during the job, so its own work does not lengthen the latency it simulates."""
     sim = simular(latencia_s=5.0, jitter_s=0)
     aceito = cliente(sim).submeter_download("OI", pedido())
@@ -350,7 +351,7 @@ def test_pdf_gerado_enquanto_o_job_roda(simular):
 # --------------------------------------------------------------------------- scripted outcomes, logs, adoption
 
 
-def test_credenciais_nao_publicada_e_senha_ecoada_redigida(simular):
+def test_credentials_not_published_and_echoed_password_redacted(simular):
     ruim, tardia = pedido(1), pedido(2)
     sim = simular(credenciais_invalidas={ruim.cnpj}, nao_publicada_ate={tardia.cnpj: 1}, eco_senha_no_erro=True)
     client = cliente(sim)
@@ -370,7 +371,7 @@ def test_credenciais_nao_publicada_e_senha_ecoada_redigida(simular):
                          poll_interval_s=0.02)[segunda.chave].tipo is TipoDesfecho.COMPLETED
 
 
-def test_logs_novos_entregues_uma_vez_e_em_ordem(simular):
+def test_new_logs_delivered_once_and_in_order(simular):
     sim = simular(latencia_s=0.3, jitter_s=0)
     client = cliente(sim)
     registro = Registro()
@@ -383,7 +384,7 @@ def test_logs_novos_entregues_uma_vez_e_em_ordem(simular):
     assert [e[0] for e in registro.eventos].count("submetido") == 3
 
 
-def test_adocao_e_encontrar_job(simular):
+def test_adoption_and_find_job(simular):
     sim = simular(latencia_s=0.2, jitter_s=0)
     client = cliente(sim)
     p = pedido()
@@ -403,7 +404,7 @@ def test_adocao_e_encontrar_job(simular):
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_serve_ate_ctrl_c(tmp_path):
+def test_cli_serves_until_ctrl_c(tmp_path):
     with socket.socket() as livre:
         livre.bind(("127.0.0.1", 0))
         porta = livre.getsockname()[1]

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from beg_pipeline.faturas.pdf_fatura import formatar_moeda
+from beg_pipeline.domain.formatos import numero
 from beg_pipeline.rpa.contrato import (
     ClasseFalha,
     Health,
@@ -29,12 +29,12 @@ from beg_pipeline.rpa.contrato import (
     RpaNaoAutorizado,
     StatusJob,
     TipoRef,
-    _nao_enviado,
     classificar_falha,
     parse_data,
     parse_valor,
     redigir,
 )
+from beg_pipeline.rpa.contrato.cliente import _nao_enviado
 
 TOKEN = "tok-UNIT-0123456789"
 SENHA = "Senha#Portal-42"
@@ -59,19 +59,19 @@ SENHA = "Senha#Portal-42"
         ("  ", None),
     ],
 )
-def test_valor_variantes(bruto, esperado):
+def test_amount_variants(bruto, esperado):
     assert parse_valor(bruto) == esperado
 
 
 @pytest.mark.parametrize("bruto", ["abc", True, [1], "1,2,3.4.5,"])
-def test_valor_ilegivel_recusado(bruto):
+def test_unreadable_amount_rejected(bruto):
     with pytest.raises(ValueError):
         parse_valor(bruto)
 
 
 @given(st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False))
-def test_valor_ida_e_volta(valor):
-    assert parse_valor(formatar_moeda(valor)) == valor
+def test_amount_round_trip(valor):
+    assert parse_valor(numero(valor)) == valor
     assert parse_valor(str(valor)) == valor
     assert parse_valor(float(valor)) == valor
 
@@ -82,17 +82,17 @@ def test_valor_ida_e_volta(valor):
 @pytest.mark.parametrize(
     "bruto", ["10/12/2026", "10-12-2026", "2026-12-10", "2026-12-10T00:00:00", " 10/12/2026 ", dt.date(2026, 12, 10)]
 )
-def test_data_variantes(bruto):
+def test_date_variants(bruto):
     assert parse_data(bruto) == dt.date(2026, 12, 10)
 
 
 @pytest.mark.parametrize("bruto", [None, ""])
-def test_data_ausente(bruto):
+def test_date_absent(bruto):
     assert parse_data(bruto) is None
 
 
 @pytest.mark.parametrize("bruto", ["31/02/2026", "2026/12/10", "amanhã", 20261210])
-def test_data_ilegivel_recusada(bruto):
+def test_unreadable_date_rejected(bruto):
     with pytest.raises(ValueError):
         parse_data(bruto)
 
@@ -100,45 +100,46 @@ def test_data_ilegivel_recusada(bruto):
 # --------------------------------------------------------------------------- arquivo_fatura / result
 
 
-def test_ref_s3():
+def test_file_ref_s3():
     ref = RefArquivo.parse("s3://beg/VIVO/2026-11/0001.pdf")
     assert (ref.tipo, ref.bucket, ref.chave) == (TipoRef.S3, "beg", "VIVO/2026-11/0001.pdf")
 
 
 @pytest.mark.parametrize("bruto", ["VIVO/2026-11/0001.pdf", "/VIVO/2026-11/0001.pdf"])
-def test_ref_chave(bruto):
+def test_file_ref_bare_key(bruto):
     ref = RefArquivo.parse(bruto)
     assert (ref.tipo, ref.bucket, ref.chave) == (TipoRef.CHAVE, None, "VIVO/2026-11/0001.pdf")
 
 
 @pytest.mark.parametrize("bruto", ["http://rpa:8000/arquivos/a.pdf", "HTTPS://rpa/arquivos/a.pdf"])
-def test_ref_http(bruto):
+def test_file_ref_http(bruto):
     ref = RefArquivo.parse(bruto)
     assert ref.tipo is TipoRef.HTTP and ref.original == bruto
 
 
 @pytest.mark.parametrize("bruto", ["", "s3://so-bucket", "ftp://host/a.pdf"])
-def test_ref_invalida(bruto):
+def test_file_ref_invalid(bruto):
     with pytest.raises(ValueError):
         RefArquivo.parse(bruto)
 
 
-def test_resultado_do_contrato():
+def test_contract_result():
     resultado = ResultadoDownload.model_validate(
-        {"arquivo_fatura": "s3://beg/VIVO/2026-11/0001.pdf", "valor_fatura": 1234.56, "data_vencimento": "10/12/2026", "extra": 1}
+        {"arquivo_fatura": "s3://beg/VIVO/2026-11/0001.pdf", "valor_fatura": 1234.56, "data_vencimento": "10/12/2026",
+         "extra": 1}
     )
     assert resultado.arquivo_fatura.chave == "VIVO/2026-11/0001.pdf"
     assert resultado.valor_fatura == Decimal("1234.56")
     assert resultado.data_vencimento == dt.date(2026, 12, 10)
 
 
-def test_resultado_minimo():
+def test_minimal_result():
     resultado = ResultadoDownload.model_validate({"arquivo_fatura": "VIVO/a.pdf"})
     assert resultado.valor_fatura is None and resultado.data_vencimento is None
 
 
 @pytest.mark.parametrize("result", [{}, {"arquivo_fatura": 3}, {"arquivo_fatura": "a.pdf", "valor_fatura": "x"}])
-def test_resultado_fora_do_contrato(result):
+def test_result_outside_the_contract(result):
     with pytest.raises(ValueError):
         ResultadoDownload.model_validate(result)
 
@@ -157,12 +158,12 @@ def test_resultado_fora_do_contrato(result):
         ("FAILED", True, False, True),
     ],
 )
-def test_status_desconhecido_conta_como_em_andamento(status, terminado, concluido, falhou):
+def test_unknown_status_counts_as_running(status, terminado, concluido, falhou):
     estado = StatusJob.model_validate({"job_id": "j", "status": status, "progress": 10})
     assert (estado.terminado, estado.concluido, estado.falhou) == (terminado, concluido, falhou)
 
 
-def test_status_completo_com_logs():
+def test_full_status_with_logs():
     estado = StatusJob.model_validate(
         {
             "job_id": "b1e", "operadora": "EMBRATEL", "status": "FAILED", "progress": 100, "result": None,
@@ -198,7 +199,7 @@ def test_health():
         (None, ClasseFalha.TRANSITORIA),
     ],
 )
-def test_classificacao(erro, classe):
+def test_failure_classification(erro, classe):
     assert classificar_falha(erro) is classe
 
 
@@ -206,10 +207,11 @@ def test_classificacao(erro, classe):
 
 
 def _pedido() -> PedidoDownload:
-    return PedidoDownload(login="EOL7010309", senha=SENHA, filtro="00052488515-0000_25", cnpj="84718741000100", processo_id="p1")
+    return PedidoDownload(login="EOL7010309", senha=SENHA, filtro="00052488515-0000_25", cnpj="84718741000100",
+                          processo_id="p1")
 
 
-def test_senha_nunca_no_repr_nem_no_payload_de_log():
+def test_password_never_in_repr_or_log_payload():
     pedido = _pedido()
     assert SENHA not in repr(pedido) and SENHA not in str(pedido)
     assert pedido.payload(redigido=True)["senha"] == "***"
@@ -217,7 +219,7 @@ def test_senha_nunca_no_repr_nem_no_payload_de_log():
     assert pedido.payload()["senha"] == SENHA
 
 
-def test_pedido_sat_data_no_formato_brasileiro():
+def test_sat_request_date_in_brazilian_format():
     base = dict(
         cnpj="84718741000100", razao="RICAL", operadora="EMBRATEL", nome_filtro="f", unidade="Ji-Paraná-RO",
         servico="Fixo", dados_sat="d", nome_arquivo="faturas/a.pdf", processo_id="p",
@@ -226,8 +228,9 @@ def test_pedido_sat_data_no_formato_brasileiro():
         assert PedidoSat(**base, data_vencimento=data).payload()["data_vencimento"] == "10/12/2026"
 
 
-def test_redigir():
-    assert redigir(f"erro login=x senha={SENHA} token {TOKEN}", [SENHA, TOKEN, ""]) == "erro login=x senha=*** token ***"
+def test_redaction():
+    redigido = redigir(f"erro login=x senha={SENHA} token {TOKEN}", [SENHA, TOKEN, ""])
+    assert redigido == "erro login=x senha=*** token ***"
 
 
 # --------------------------------------------------------------------------- client (mocked transport)
@@ -264,21 +267,21 @@ def _respondendo(monkeypatch, client: RpaClient, *respostas):
     return enviados
 
 
-def test_cabecalhos_do_contrato(cliente):
+def test_contract_headers(cliente):
     cabecalhos = cliente._session.headers
     assert cabecalhos["Authorization"] == f"Bearer {TOKEN}"
     assert cabecalhos["Content-Type"] == cabecalhos["Accept"] == "application/json"
     assert TOKEN not in repr(cliente)
 
 
-def test_401_mensagem_clara_sem_token(monkeypatch, cliente):
+def test_401_clear_message_without_token(monkeypatch, cliente):
     _respondendo(monkeypatch, cliente, _resposta(401, {"detail": f"token {TOKEN} inválido"}))
     with pytest.raises(RpaNaoAutorizado) as erro:
         cliente.jobs()
     assert "BEG_RPA_TOKEN" in str(erro.value) and TOKEN not in str(erro.value)
 
 
-def test_422_detalhe_sem_eco_da_senha(monkeypatch, cliente, caplog):
+def test_422_detail_without_password_echo(monkeypatch, cliente, caplog):
     caplog.set_level(logging.DEBUG)
     detalhe = [{"loc": ["body", "filtro"], "msg": f"inválido (recebi senha {SENHA})", "input": {"senha": SENHA}}]
     _respondendo(monkeypatch, cliente, _resposta(422, {"detail": detalhe}))
@@ -288,13 +291,13 @@ def test_422_detalhe_sem_eco_da_senha(monkeypatch, cliente, caplog):
     assert SENHA not in str(erro.value) and SENHA not in caplog.text
 
 
-def test_404_operadora(monkeypatch, cliente):
+def test_404_carrier(monkeypatch, cliente):
     _respondendo(monkeypatch, cliente, _resposta(404, {"detail": "Operadora TIM não possui robô"}))
     with pytest.raises(OperadoraSemRobo, match="TIM"):
         cliente.submeter_download("tim", _pedido())
 
 
-def test_retry_after_em_segundos_e_data(monkeypatch, cliente):
+def test_retry_after_in_seconds_and_http_date(monkeypatch, cliente):
     _respondendo(
         monkeypatch, cliente,
         _resposta(429, {}, {"Retry-After": "7"}),
@@ -305,8 +308,9 @@ def test_retry_after_em_segundos_e_data(monkeypatch, cliente):
     assert cliente.esperas == [7.0, 0.0]
 
 
-def test_erro_de_conexao_sem_cabecalhos_na_mensagem(monkeypatch, cliente):
-    pedido_http = requests.Request("GET", "http://rpa.invalid/jobs", headers={"Authorization": f"Bearer {TOKEN}"}).prepare()
+def test_connection_error_without_headers_in_message(monkeypatch, cliente):
+    cabecalhos = {"Authorization": f"Bearer {TOKEN}"}
+    pedido_http = requests.Request("GET", "http://rpa.invalid/jobs", headers=cabecalhos).prepare()
     falha = requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()), request=pedido_http)
     _respondendo(monkeypatch, cliente, falha, falha, falha)
     with pytest.raises(RpaIndisponivel) as erro:
@@ -315,7 +319,7 @@ def test_erro_de_conexao_sem_cabecalhos_na_mensagem(monkeypatch, cliente):
     assert erro.value.__context__ is None  # no requests exception (which holds the request) attached
 
 
-def test_envio_certo_ou_incerto():
+def test_submit_surely_unsent_or_uncertain():
     recusada = requests.ConnectionError(MaxRetryError(None, "/x", NewConnectionError(None, "Connection refused")))
     assert _nao_enviado(requests.ConnectTimeout())
     assert _nao_enviado(recusada)
@@ -323,10 +327,11 @@ def test_envio_certo_ou_incerto():
     assert not _nao_enviado(requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())))
 
 
-def test_cliente_a_partir_das_settings(tmp_path):
+def test_client_from_settings(tmp_path):
     from beg_pipeline.settings import Settings
 
-    com_token = Settings(data_dir=tmp_path, rpa_url="http://rpa:8000/", rpa_token=TOKEN, rpa_timeout_s=12, _env_file=None)
+    com_token = Settings(data_dir=tmp_path, rpa_url="http://rpa:8000/", rpa_token=TOKEN, rpa_timeout_s=12,
+                         _env_file=None)
     client = RpaClient.from_settings(com_token)
     assert client.base_url == "http://rpa:8000" and client.timeout == (10.0, 12)
     assert client._session.headers["Authorization"] == f"Bearer {TOKEN}"

@@ -29,7 +29,7 @@ def itens(n: int) -> list[ItemLote]:
     return [ItemLote(p.processo_id, OPERADORAS[i % 4], p) for i, p in ((i, pedido(i)) for i in range(n))]
 
 
-def test_200_downloads_sob_falhas(store, caplog):
+def test_200_downloads_under_faults(store, caplog):
     """20% 5xx, 10% connection resets, 5% hung jobs: every item ends COMPLETED, FAILED with a class or
     TIMEOUT within the job timeout, and no processo gets two jobs."""
     caplog.set_level(logging.DEBUG)
@@ -112,9 +112,10 @@ class Contador(CallbacksLote):
         self.agora[item.operadora] -= 1
 
 
-def test_limites_de_concorrencia_e_callbacks_na_thread_chamadora(store):
+def test_concurrency_limits_and_callbacks_in_calling_thread(store):
     contador = Contador()
-    with Simulador(SimuladorConfig(latencia_s=0.1, jitter_s=0.05, capacidade=50), token=TOKEN, object_store=store) as sim:
+    config = SimuladorConfig(latencia_s=0.1, jitter_s=0.05, capacidade=50)
+    with Simulador(config, token=TOKEN, object_store=store) as sim:
         desfechos = executar_lote(
             cliente(sim), itens(24), max_concorrencia=5, max_por_operadora=2, job_timeout_s=5,
             poll_interval_s=0.02, callbacks=contador,
@@ -124,7 +125,7 @@ def test_limites_de_concorrencia_e_callbacks_na_thread_chamadora(store):
     assert contador.threads == {threading.current_thread().name}
 
 
-def test_preparar_pdf_fora_do_laco_e_uma_excecao_falha_so_o_item(store):
+def test_prepare_pdf_off_the_loop_and_an_exception_fails_only_its_item(store):
     """``preparar_pdf`` runs in a pool thread, its value reaches the outcome; its exception fails only its item.
     ``fim_da_rodada`` closes every polling round."""
     lote = itens(6)
@@ -158,7 +159,7 @@ def test_preparar_pdf_fora_do_laco_e_uma_excecao_falha_so_o_item(store):
     assert registro.rodadas >= 2
 
 
-def test_excecao_de_um_item_nao_para_os_outros(store):
+def test_one_item_exception_does_not_stop_the_others(store):
     lote = itens(6)
 
     class Falhando(Registro):
@@ -187,7 +188,7 @@ def test_excecao_de_um_item_nao_para_os_outros(store):
     assert set(registro.desfechos) == {item.chave for item in lote}
 
 
-def test_api_inalcancavel_relata_todos_e_levanta(store):
+def test_unreachable_api_reports_all_and_raises(store):
     with socket.socket() as livre:
         livre.bind(("127.0.0.1", 0))
         porta = livre.getsockname()[1]  # closed again: connection refused
@@ -198,11 +199,12 @@ def test_api_inalcancavel_relata_todos_e_levanta(store):
         executar_lote(client, lote, max_concorrencia=4, max_por_operadora=4, job_timeout_s=5,
                       poll_interval_s=0.01, callbacks=registro)
     assert set(registro.desfechos) == {item.chave for item in lote}
-    assert all(d.tipo is TipoDesfecho.FAILED and d.classe is ClasseFalha.TRANSITORIA for d in registro.desfechos.values())
+    assert all(d.tipo is TipoDesfecho.FAILED and d.classe is ClasseFalha.TRANSITORIA
+               for d in registro.desfechos.values())
     assert sum(1 for e in registro.eventos if e[0] == "antes") <= 4 + 3  # gave up instead of trying all 12
 
 
-def test_timeout_de_producao_com_relogio_injetado(store):
+def test_production_timeout_with_injected_clock(store):
     """A 30-minute job timeout and 5 s polling, run in well under a second of real time."""
     relogio = [0.0]
 
@@ -221,7 +223,7 @@ def test_timeout_de_producao_com_relogio_injetado(store):
     assert sim.contar("CANCELLED") == 2
 
 
-def test_uma_rodada_por_intervalo_com_o_trabalho_incluido(store):
+def test_one_round_per_interval_work_included(store):
     """The loop sleeps what is left of the poll interval after its own work, not a whole interval on top of it."""
     relogio, esperas = [0.0], []
 
@@ -243,7 +245,7 @@ def test_uma_rodada_por_intervalo_com_o_trabalho_incluido(store):
     assert esperas[1:] == [pytest.approx(0.7)] * (len(esperas) - 1)
 
 
-def test_token_recusado_relata_todos_e_levanta(store):
+def test_refused_token_reports_all_and_raises(store):
     with Simulador(SimuladorConfig(), token=TOKEN, object_store=store) as sim:
         client = RpaClient(sim.base_url, "token-errado", max_retries=2, backoff_base_s=0.001)
         registro = Registro()
@@ -253,14 +255,14 @@ def test_token_recusado_relata_todos_e_levanta(store):
     assert len(registro.desfechos) == 5 and not sim.jobs
 
 
-def test_processo_repetido_no_lote_e_recusado():
+def test_repeated_process_in_batch_is_rejected():
     lote = itens(2)
     with pytest.raises(ValueError, match="repetido"):
         executar_lote(None, [lote[0], ItemLote(lote[0].chave, "OI", lote[1].pedido)], max_concorrencia=1,
                       max_por_operadora=1, job_timeout_s=1, poll_interval_s=1)
 
 
-def test_parametros_das_settings(tmp_path):
+def test_batch_parameters_from_settings(tmp_path):
     from beg_pipeline.settings import Settings
 
     settings = Settings(data_dir=tmp_path, rpa_max_concurrency=7, rpa_poll_interval_s=2, _env_file=None)

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from beg_pipeline.db.models import Cliente, Operadora
 from beg_pipeline.importacao.leitura_csv import ler_csv_clientes
+from beg_pipeline.services.cadastros import garantir_operadora
+from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.builders import ADMIN
 
@@ -26,7 +28,8 @@ def test_each_variant_imports_then_reimports_unchanged(ctx, arquivo):
     primeiro = importar_clientes(ctx, ADMIN, conteudo)
     assert (primeiro.criados, primeiro.atualizados, primeiro.inalterados) == (len(esperado.linhas), 0, 0)
     assert [e.linha for e in primeiro.rejeitados] == [e.linha for e in esperado.erros]
-    assert f"{primeiro.criados} criados, 0 atualizados, 0 inalterados, {len(esperado.erros)} rejeitados" in primeiro.resumo()
+    resumo = f"{primeiro.criados} criados, 0 atualizados, 0 inalterados, {len(esperado.erros)} rejeitados"
+    assert resumo in primeiro.resumo()
     assert len(_clientes(ctx)) == len(esperado.linhas)
     segundo = importar_clientes(ctx, ADMIN, conteudo)
     assert (segundo.criados, segundo.atualizados, segundo.inalterados) == (0, 0, len(esperado.linhas))
@@ -35,7 +38,7 @@ def test_each_variant_imports_then_reimports_unchanged(ctx, arquivo):
 def test_bad_rows_are_listed_with_their_line_and_good_rows_kept(ctx):
     relatorio = importar_clientes(ctx, ADMIN, (FIXTURES / "linhas_invalidas.csv").read_bytes())
     resumo = relatorio.resumo()
-    assert relatorio.criados == 2 and len(relatorio.rejeitados) == 10
+    assert relatorio.criados == 3 and len(relatorio.rejeitados) == 9  # the row without FILTRO is imported
     for erro in relatorio.rejeitados:
         assert f"Linha {erro.linha}: " in resumo
     assert "Linha 4: coluna OPERADORA está vazia" in resumo
@@ -51,13 +54,55 @@ def test_dry_run_writes_nothing_but_reports_the_same(ctx):
     assert importar_clientes(ctx, ADMIN, conteudo).criados == 6
 
 
-def test_unknown_carriers_are_created_without_robot_and_codes_fold_case(ctx):
-    relatorio = importar_clientes(ctx, ADMIN, (FIXTURES / "operadoras.csv").read_bytes())
+def _robos(ctx) -> dict[str, bool]:
     with ctx.db.leitura() as s:
-        operadoras = {o.codigo: o.possui_rpa for o in s.scalars(select(Operadora))}
-    assert operadoras and not any(operadoras.values())
-    assert sorted(relatorio.operadoras_criadas) == sorted(operadoras)
-    assert all(c == c.upper() for c in operadoras)
+        return {o.codigo: o.possui_rpa for o in s.scalars(select(Operadora))}
+
+
+def test_new_carriers_get_a_robot_when_the_robot_api_serves_them_and_codes_fold_case(ctx):
+    relatorio = importar_clientes(ctx, ADMIN, (FIXTURES / "operadoras.csv").read_bytes())
+    operadoras = _robos(ctx)
+    assert sorted(operadoras) == ["DIGITALNET", "EMBRATEL", "OI"] == sorted(relatorio.operadoras_criadas)
+    assert operadoras == {codigo: codigo in ctx.settings.rpa_operadoras for codigo in operadoras}
+    assert all(operadoras.values())  # the default BEG_RPA_OPERADORAS serves all three
+    assert "Operadoras novas: DIGITALNET (com robô), EMBRATEL (com robô), OI (com robô)" in relatorio.resumo()
+
+
+def test_carriers_outside_beg_rpa_operadoras_are_created_without_robot_and_existing_ones_kept(ctx, settings):
+    garantir_operadora(ctx, ADMIN, "EMBRATEL", possui_rpa=False)  # an admin's choice the import leaves alone
+    so_oi = Contexto(settings.model_copy(update={"rpa_operadoras": frozenset({"OI"})}), db=ctx.db)
+    relatorio = importar_clientes(so_oi, ADMIN, (FIXTURES / "operadoras.csv").read_bytes())
+    assert _robos(ctx) == {"OI": True, "EMBRATEL": False, "DIGITALNET": False}
+    assert relatorio.operadoras_criadas == ["DIGITALNET", "OI"]
+    assert "DIGITALNET (sem robô): 2 / 0 / 0 / 0 / 0" in relatorio.resumo()
+
+
+@pytest.mark.parametrize("codigo", ["../../etc", "OI/VIVO", "..", "OI\\VIVO", "VIVO?x=1", "OI%2FVIVO", "A" * 31])
+def test_carrier_codes_that_are_not_plain_codes_are_rejected_with_their_line(ctx, codigo):
+    cabecalho = (FIXTURES / "operadoras.csv").read_text(encoding="utf-8").splitlines()[0]
+    conteudo = (f'{cabecalho}\r\n,BOA LTDA,,84.718.741/0001-00,Oi,1,,,,,,,,,,,,\r\n'
+                f',RUIM LTDA,,84.718.741/0001-00,"{codigo}",2,,,,,,,,,,,,\r\n').encode()
+    relatorio = importar_clientes(ctx, ADMIN, conteudo)
+    [erro] = relatorio.rejeitados
+    assert erro.linha == 3 and "coluna OPERADORA" in erro.motivo and "só letras e números" in erro.motivo
+    assert relatorio.criados == 1 and _robos(ctx) == {"OI": True}
+
+
+def test_accounts_without_filtro_are_keyed_by_the_other_columns_and_filtro_tells_two_accounts_apart(ctx):
+    cabecalho = (FIXTURES / "operadoras.csv").read_text(encoding="utf-8").splitlines()[0]
+    linhas = [",EMPRESA LTDA,,84.718.741/0001-00,Vivo,,Móvel,,Belém-PA,,,,,,,,,",  # no FILTRO
+              ",EMPRESA LTDA,,84.718.741/0001-00,Vivo,,Fixo,,Belém-PA,,,,,,,,,",  # another service
+              ",EMPRESA LTDA,,84.718.741/0001-00,Oi,111,Fixo,,Belém-PA,,,login,Senha#Canario90,,,,,",
+              ",EMPRESA LTDA,,84.718.741/0001-00,Oi,222,Fixo,,Belém-PA,,,login,Senha#Canario91,,,,,"]  # FILTRO only
+    texto = "\r\n".join([cabecalho, *linhas])
+    conteudo = texto.encode()
+    assert importar_clientes(ctx, ADMIN, conteudo).criados == 4
+    assert sorted((c.operadora.codigo, c.filtro, c.servico) for c in _clientes(ctx)) == [
+        ("OI", "111", "Fixo"), ("OI", "222", "Fixo"), ("VIVO", "", "Fixo"), ("VIVO", "", "Móvel")]
+    alterado = texto.replace("Belém-PA,,,,,,,,,", "Belém-PA,,,,,,obs nova,,,").encode()
+    again = importar_clientes(ctx, ADMIN, alterado)
+    assert (again.criados, again.atualizados, again.inalterados) == (0, 2, 2)
+    assert len(_clientes(ctx)) == 4
 
 
 def test_changed_rows_update_and_passwords_are_encrypted(ctx):

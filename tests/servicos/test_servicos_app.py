@@ -12,7 +12,17 @@ from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado
-from beg_pipeline.services import aprovacao, autenticacao, cadastros, consultas, notificacoes, processos
+from beg_pipeline.services import (
+    aprovacoes,
+    autenticacao,
+    cadastros,
+    consultas,
+    faturas_armazenadas,
+    fila_aprovacao,
+    notificacoes,
+    processos,
+    upload_manual,
+)
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import ADMIN, baixar, mes_com_processos, pessoa
@@ -33,7 +43,7 @@ def test_login_lockout_after_five_failures(ctx):
     for _ in range(5):
         with pytest.raises(autenticacao.LoginRecusado, match="inválidos"):
             autenticacao.autenticar(ctx, "ana@beg.com.br", "errada")
-    with pytest.raises(autenticacao.LoginRecusado, match="bloqueada"):
+    with pytest.raises(autenticacao.LoginRecusado, match="inválidos"):  # lock not revealed
         autenticacao.autenticar(ctx, "ana@beg.com.br", "senha-forte-123")
     with pytest.raises(autenticacao.LoginRecusado, match="inválidos"):
         autenticacao.autenticar(ctx, "ninguem@beg.com.br", "x")
@@ -68,13 +78,13 @@ def test_queue_sorted_by_due_date_with_flags(ctx):
             s.execute(update(Processo).where(Processo.id == p.id).values(data_vencimento=v))
         s.execute(update(Processo).where(Processo.id == procs[3].id).values(fatura_sha256=f"{0:064x}"))
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
-    fila = aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE)
+    fila = fila_aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE)
     assert [i.vencimento for i in fila] == [vencimentos[1], vencimentos[2], vencimentos[0], None]
     assert [i.situacao for i in fila][:3] == [SituacaoVencimento.VENCIDA, SituacaoVencimento.VENCE_EM_BREVE,
                                              SituacaoVencimento.NO_PRAZO]
     assert fila[3].pdf_duplicado and "PDF repetido" in fila[3].sinais
-    assert len(aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE, operadora="OI")) == 1
-    assert aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE, texto="nada-parecido") == []
+    assert len(fila_aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE, operadora="OI")) == 1
+    assert fila_aprovacao.fila_de_aprovacao(ctx, aprovador, hoje=HOJE, texto="nada-parecido") == []
 
 
 def test_amount_anomaly_against_the_last_six_invoices(ctx):
@@ -92,9 +102,9 @@ def test_amount_anomaly_against_the_last_six_invoices(ctx):
     baixar(ctx, novembro.id)
     with ctx.db.transacao() as s:
         s.execute(update(Processo).where(Processo.id == novembro.id).values(valor_fatura=Decimal("400")))
-    [item] = aprovacao.fila_de_aprovacao(ctx, ADMIN, hoje=HOJE)
+    [item] = fila_aprovacao.fila_de_aprovacao(ctx, ADMIN, hoje=HOJE)
     assert item.anomalia["mediana"] == 100.0 and item.anomalia["historico"] == [100.0, 110.0, 90.0, 105.0, 95.0, 100.0]
-    assert "valor fora do padrão" in item.sinais
+    assert item.sinais == ["valor 300% acima da mediana"]  # 400 against a median of 100
 
 
 def test_bulk_approval_approves_each_and_reports_refusals(ctx):
@@ -102,12 +112,12 @@ def test_bulk_approval_approves_each_and_reports_refusals(ctx):
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
     for n, p in enumerate(procs[:2]):
         baixar(ctx, p.id, n)
-    processos.aprovar(ctx, aprovador, procs[1].id)
-    resultado = aprovacao.aprovar_em_lote(ctx, aprovador, [procs[0].id, procs[1].id, procs[2].id, procs[0].id])
+    aprovacoes.aprovar(ctx, aprovador, procs[1].id)
+    resultado = aprovacoes.aprovar_em_lote(ctx, aprovador, [procs[0].id, procs[1].id, procs[2].id, procs[0].id])
     assert resultado.aprovados == [procs[0].id]
     assert [pid for pid, _ in resultado.recusados] == [procs[1].id, procs[2].id]
     with pytest.raises(PermissaoNegada):
-        aprovacao.aprovar_em_lote(ctx, pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br"), [procs[2].id])
+        aprovacoes.aprovar_em_lote(ctx, pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br"), [procs[2].id])
 
 
 def test_manual_upload_stores_reads_and_records(ctx):
@@ -115,9 +125,9 @@ def test_manual_upload_stores_reads_and_records(ctx):
     operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
     store = object_store_from_settings(ctx.settings)
     with pytest.raises(PdfRecusado):
-        aprovacao.enviar_fatura_manual(ctx, operador, store, p.id, b"MZ\x90\x00 not a pdf", "../../etc/passwd.pdf")
+        upload_manual.enviar_fatura_manual(ctx, operador, store, p.id, b"MZ\x90\x00 not a pdf", "../../etc/passwd.pdf")
     assert processos.obter_processo(ctx, p.id).status_processo == "AGUARDANDO_DOWNLOAD" and store.list("faturas/") == []
-    fatura = aprovacao.enviar_fatura_manual(ctx, operador, store, p.id, _pdf(), "../../fatura novembro.pdf")
+    fatura = upload_manual.enviar_fatura_manual(ctx, operador, store, p.id, _pdf(), "../../fatura novembro.pdf")
     assert ".." not in fatura.chave and fatura.chave.startswith("faturas/2026-11/")
     assert store.get(fatura.chave) == _pdf() and fatura.valor == Decimal("1234.56")
     depois = processos.obter_processo(ctx, p.id)
@@ -127,8 +137,8 @@ def test_manual_upload_stores_reads_and_records(ctx):
         [execucao] = s.scalars(select(Execucao))
     assert execucao.executado_por_usuario_id == operador.usuario_id and execucao.ip_origem == "10.0.0.1"
     with pytest.raises(RegraViolada, match="AGUARDANDO_DOWNLOAD"):
-        aprovacao.enviar_fatura_manual(ctx, operador, store, p.id, _pdf(), "outra.pdf")
-    assert aprovacao.pdf_da_fatura(ctx, operador, store, p.id) == _pdf()
+        upload_manual.enviar_fatura_manual(ctx, operador, store, p.id, _pdf(), "outra.pdf")
+    assert faturas_armazenadas.pdf_da_fatura(ctx, operador, store, p.id) == _pdf()
 
 
 def test_process_search_pages_and_detail(ctx):

@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the caller (``beg db upgrade``) or BEG_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (``beg db upgrade``), BEG_DATABASE_URL_MIGRACOES or
+BEG_DATABASE_URL."""
 
 from alembic import context
 
@@ -7,7 +8,7 @@ from beg_pipeline.db.models import Base
 from beg_pipeline.settings import load_settings
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or load_settings().resolved_database_url
+url = config.get_main_option("sqlalchemy.url") or load_settings().resolved_migration_url
 
 
 def run_migrations_online() -> None:

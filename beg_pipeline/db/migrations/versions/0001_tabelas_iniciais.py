@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-29 01:25:42.294575
 """
 
-from alembic import op
 import sqlalchemy as sa
-import beg_pipeline.db.models
+from alembic import op
 
+import beg_pipeline.db.models
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-29 01:48:25.411627
 """
 
-from alembic import op
 import sqlalchemy as sa
-import beg_pipeline.db.models
+from alembic import op
 
+import beg_pipeline.db.models
 
 revision = '0002'
 down_revision = '0001'

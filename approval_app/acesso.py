@@ -1,0 +1,68 @@
+"""Login state of a browser session: who is logged in (re-read on every run), entering, leaving, page guards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from approval_app.avisos import avisar
+from approval_app.recursos import contexto
+from beg_pipeline.domain.perfis import Ator, Permissao
+from beg_pipeline.services import autenticacao
+
+CHAVE_USUARIO = "usuario_id"
+
+
+def ip_de(cabecalhos: Mapping[str, str], ip_conexao: object) -> str | None:
+    """The client's IP: the first ``X-Forwarded-For`` entry (behind the proxy), else ``X-Real-IP``, else the
+    socket's."""
+    encaminhado = (cabecalhos.get("X-Forwarded-For") or "").split(",")[0].strip()
+    ip = encaminhado or (cabecalhos.get("X-Real-IP") or "").strip() or ip_conexao
+    return ip[:64] if isinstance(ip, str) and ip else None
+
+
+def origem() -> tuple[str | None, str | None]:
+    """``(ip, user_agent)`` of the current browser session, for the audit trail."""
+    cabecalhos = st.context.headers
+    user_agent = cabecalhos.get("User-Agent")
+    return ip_de(cabecalhos, st.context.ip_address), user_agent[:500] if user_agent else None
+
+
+def ator() -> Ator | None:
+    """The logged-in user, re-read from the database on every call: a deactivated user loses access at once."""
+    usuario_id = st.session_state.get(CHAVE_USUARIO)
+    if usuario_id is None:
+        return None
+    atual = autenticacao.ator_atual(contexto(), usuario_id, *origem())
+    if atual is None:
+        st.session_state.clear()
+        avisar("Sua sessão foi encerrada: o usuário foi desativado.", "warning")
+    return atual
+
+
+def exigir_ator() -> Ator:
+    atual = ator()
+    if atual is None:
+        st.stop()
+    return atual
+
+
+def exigir_permissao(permissao: Permissao) -> Ator:
+    """The logged-in user if the profile allows ``permissao``; otherwise say so and stop the page."""
+    atual = exigir_ator()
+    if not atual.pode(permissao):
+        st.error(f"O perfil {atual.perfil.value} não permite {permissao.value.lower().replace('_', ' ')}.")
+        st.stop()
+    return atual
+
+
+def entrar(novo: Ator) -> None:
+    st.session_state.clear()
+    st.session_state[CHAVE_USUARIO] = novo.usuario_id
+
+
+def sair(atual: Ator) -> None:
+    autenticacao.registrar_saida(contexto(), atual)
+    st.session_state.clear()
+    avisar("Você saiu do sistema.", "info")

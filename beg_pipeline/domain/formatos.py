@@ -1,0 +1,114 @@
+"""Brazilian display formats and labels, in one place: money, CNPJ/CPF, dates, accents, the due-date alert text and
+the status labels (keyed by the enums)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import unicodedata
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
+from beg_pipeline.domain.prazos import DIAS_UTEIS_DE_ALERTA, SituacaoVencimento
+from beg_pipeline.domain.processo import StatusProcesso
+
+VAZIO = "—"
+FUSO_BRASIL = ZoneInfo("America/Sao_Paulo")
+PRAZO_DE_ALERTA = f"em até {DIAS_UTEIS_DE_ALERTA} dias úteis"
+"""The alert window in words ("vence em até 3 dias úteis"): every such text derives from DIAS_UTEIS_DE_ALERTA."""
+
+STATUS_PROCESSO: dict[StatusProcesso, str] = {
+    StatusProcesso.AGUARDANDO_DOWNLOAD: "Aguardando download",
+    StatusProcesso.AGUARDANDO_APROVACAO: "Aguardando aprovação",
+    StatusProcesso.AGUARDANDO_ENVIO_SAT: "Aguardando envio ao SAT",
+    StatusProcesso.UPLOAD_REALIZADO: "Enviado ao SAT",
+}
+STATUS_EXECUCAO: dict[StatusExecucao, str] = {
+    StatusExecucao.EXECUTANDO: "Executando",
+    StatusExecucao.CONCLUIDO: "Concluída",
+    StatusExecucao.FALHOU: "Falhou",
+    StatusExecucao.TENTANDO_NOVAMENTE: "Tentando novamente",
+    StatusExecucao.CANCELADO: "Cancelada",
+    StatusExecucao.TIMEOUT: "Tempo esgotado",
+}
+TIPO_EXECUCAO: dict[TipoExecucao, str] = {
+    TipoExecucao.DOWNLOAD_FATURA: "Download da fatura",
+    TipoExecucao.UPLOAD_SAT: "Envio ao SAT",
+    TipoExecucao.UPLOAD_MANUAL: "Upload manual",
+}
+SITUACAO_VENCIMENTO: dict[SituacaoVencimento, str] = {
+    SituacaoVencimento.VENCIDA: "Vencida",
+    SituacaoVencimento.VENCE_EM_BREVE: "Vence em breve",
+    SituacaoVencimento.NO_PRAZO: "No prazo",
+    SituacaoVencimento.SEM_VENCIMENTO: "Sem vencimento",
+}
+
+_SEPARADORES = re.compile(r"[.\-/\s]")
+
+
+def rotulo(valor: enum.Enum | str | None, rotulos: dict) -> str:
+    """The label of ``valor`` (a member or its value) in ``rotulos``; an unknown value as given, none as ``—``."""
+    if valor is None or valor == "":
+        return VAZIO
+    tipo = type(next(iter(rotulos)))
+    try:
+        return rotulos[tipo(valor)]
+    except ValueError:
+        return str(valor)
+
+
+def status_processo(valor: StatusProcesso | str | None) -> str:
+    return rotulo(valor, STATUS_PROCESSO)
+
+
+def numero(valor: Decimal | float | int) -> str:
+    """``1234.5`` → ``1.234,50`` (two decimals, Brazilian separators)."""
+    return f"{Decimal(str(valor)):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def moeda(valor: Decimal | float | int | None) -> str:
+    """``1234.5`` → ``R$ 1.234,50``; ``None`` (or a missing pandas value) → ``—``."""
+    if valor is None or valor != valor:  # NaN is the only value unequal to itself
+        return VAZIO
+    return "R$ " + numero(valor)
+
+
+def cnpj(valor: str | None) -> str:
+    """``84718741000100`` → ``84.718.741/0001-00`` (also the alphanumeric CNPJ); anything else as given."""
+    if not valor:
+        return VAZIO
+    bruto = _SEPARADORES.sub("", valor).upper()
+    if len(bruto) != 14 or not bruto.isalnum():
+        return valor
+    return f"{bruto[:2]}.{bruto[2:5]}.{bruto[5:8]}/{bruto[8:12]}-{bruto[12:]}"
+
+
+def cpf(valor: str | None) -> str:
+    """``52998224725`` → ``529.982.247-25``; anything else as given."""
+    if not valor:
+        return VAZIO
+    bruto = _SEPARADORES.sub("", valor)
+    if len(bruto) != 11 or not bruto.isdigit():
+        return valor
+    return f"{bruto[:3]}.{bruto[3:6]}.{bruto[6:9]}-{bruto[9:]}"
+
+
+def data(dia: dt.date | None) -> str:
+    """``2026-12-03`` → ``03/12/2026``."""
+    return dia.strftime("%d/%m/%Y") if dia else VAZIO
+
+
+def data_hora(momento: dt.datetime | None, fuso: ZoneInfo = FUSO_BRASIL) -> str:
+    """A stored instant in local time, ``03/12/2026 14:05``; a naive datetime is taken as UTC (how it is stored)."""
+    if momento is None:
+        return VAZIO
+    if momento.tzinfo is None:
+        momento = momento.replace(tzinfo=dt.UTC)
+    return momento.astimezone(fuso).strftime("%d/%m/%Y %H:%M")
+
+
+def sem_acentos(texto: str) -> str:
+    """``"Razão Social"`` → ``"Razao Social"``: accents and other diacritics removed, nothing else changed."""
+    return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c))

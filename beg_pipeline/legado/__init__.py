@@ -1,0 +1,1 @@
+"""Migration from the legacy Flask system: ``beg legado importar`` (read, map, import, reconcile)."""

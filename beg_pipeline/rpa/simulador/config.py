@@ -1,0 +1,45 @@
+"""What the simulated robots do: latency, capacity, injected faults, answer variants and scripted portals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from beg_pipeline.rpa.contrato import OPERADORAS_CONHECIDAS
+
+Taxa = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class SimuladorConfig(BaseModel):
+    """Behaviour of the simulated robots. Rates are probabilities per request (or per job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latencia_s: float = Field(default=5.0, ge=0)
+    jitter_s: float = Field(default=2.0, ge=0)
+    capacidade: int = Field(default=5, gt=0)
+    operadoras: set[str] = Field(default_factory=lambda: set(OPERADORAS_CONHECIDAS))
+    status_aceite: Literal[200, 202] = 200
+
+    falha_5xx_submit: Taxa = 0.0
+    falha_5xx_status: Taxa = 0.0  # status, logs and job list
+    taxa_429: Taxa = 0.0
+    retry_after_s: int = Field(default=1, ge=0)
+    taxa_reset: Taxa = 0.0
+    reset_apos_criar: Taxa = 0.5  # share of submit resets that happen after the job was created
+    taxa_job_travado: Taxa = 0.0
+    taxa_json_malformado: Taxa = 0.0
+    atraso_submit_s: float = Field(default=0.0, ge=0)  # the job exists, the answer comes late
+    atraso_pdf_s: float = Field(default=0.0, ge=0)
+    taxa_arquivo_nao_pdf: Taxa = 0.0
+
+    formato_arquivo: Literal["s3", "chave", "http", "misto"] = "s3"
+    formato_valor: Literal["numero", "texto", "br", "ausente", "misto"] = "numero"
+    formato_data: Literal["br", "br_hifen", "iso", "ausente", "misto"] = "br"
+
+    credenciais_invalidas: set[str] = Field(default_factory=set)
+    nao_publicada_ate: dict[str, int] = Field(default_factory=dict)
+    eco_senha_no_erro: bool = False
+    razao_social: dict[str, str] = Field(default_factory=dict)
+    semente: int | None = None

@@ -1,0 +1,77 @@
+"""Approver decisions: approve one invoice or many, reject with a reason; and the approval events SAT runs follow."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from beg_pipeline.db.models import Evento, agora
+from beg_pipeline.domain.perfis import Ator, Permissao
+from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
+from beg_pipeline.domain.processo import AcaoProcesso, EventoProcesso, TransicaoInvalida, motivo_rejeicao, transicao
+from beg_pipeline.services import auditoria
+from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
+from beg_pipeline.services.processos import _carregar, _transitar  # the package's one status-change path
+
+
+def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID) -> None:
+    """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval, one audit row and one ``APROVADO`` event,
+    however many clicks."""
+    ator.exigir(Permissao.APROVAR)
+    with ctx.db.transacao() as s:
+        processo = _carregar(s, processo_id)
+        transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
+        enviou = processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id
+        if ctx.settings.quatro_olhos and enviou:
+            raise RegraViolada(
+                "Regra dos quatro olhos: quem enviou a fatura manualmente não pode aprová-la; peça a outro aprovador."
+            )
+        _transitar(s, AcaoProcesso.APROVAR, processo_id, aprovado_por_usuario_id=ator.usuario_id,
+                   data_aprovacao=agora())
+        auditoria.registrar(s, ator, "APROVAR", "processos", processo_id, processo_id=processo_id,
+                            sha256_pdf=processo.fatura_sha256,
+                            detalhes={"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano})
+
+
+@dataclass
+class ResultadoLote:
+    aprovados: list[uuid.UUID] = field(default_factory=list)
+    recusados: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+def aprovar_em_lote(ctx: Contexto, ator: Ator, processo_ids: list[uuid.UUID]) -> ResultadoLote:
+    """Approve each selected process on its own: one refusal (already approved, four eyes) never blocks the rest."""
+    ator.exigir(Permissao.APROVAR)
+    resultado = ResultadoLote()
+    for processo_id in dict.fromkeys(processo_ids):
+        try:
+            aprovar(ctx, ator, processo_id)
+        except (TransicaoInvalida, RegraViolada, NaoEncontrado) as exc:
+            resultado.recusados.append((processo_id, str(exc)))
+        else:
+            resultado.aprovados.append(processo_id)
+    return resultado
+
+
+def rejeitar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, motivo: str) -> None:
+    """AGUARDANDO_APROVACAO → AGUARDANDO_DOWNLOAD with a reason; the approval and attempt count are cleared."""
+    ator.exigir(Permissao.REJEITAR)
+    motivo = motivo_rejeicao(motivo)
+    with ctx.db.transacao() as s:
+        processo = _carregar(s, processo_id)
+        _transitar(s, AcaoProcesso.REJEITAR, processo_id, aprovado_por_usuario_id=None, data_aprovacao=None,
+                   **RECOMECO_DOWNLOAD, observacoes=f"Rejeitada por {ator.email}: {motivo}")
+        auditoria.registrar(s, ator, "REJEITAR", "processos", processo_id, processo_id=processo_id,
+                            sha256_pdf=processo.fatura_sha256, detalhes={"motivo": motivo})
+
+
+def aprovacoes_desde(ctx: Contexto, cursor: int, limite: int = 50_000) -> list[tuple[int, str]]:
+    """``(eventos_processo.id, mes_ano)`` of the ``APROVADO`` events after ``cursor``, oldest first (one query on
+    the ``(tipo, id)`` index). The audit trail is not read: its action texts may change freely."""
+    with ctx.db.leitura() as s:
+        return [tuple(r) for r in s.execute(
+            select(Evento.id, Evento.mes_ano)
+            .where(Evento.tipo == EventoProcesso.APROVADO.value, Evento.id > cursor)
+            .order_by(Evento.id).limit(limite))]

@@ -1,0 +1,81 @@
+"""The approval queue: invoices waiting for a decision, soonest due first, each with its flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+
+from beg_pipeline.db.models import Cliente, Operadora, Processo
+from beg_pipeline.domain.perfis import Ator, Permissao
+from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
+from beg_pipeline.domain.processo import StatusProcesso
+from beg_pipeline.services import verificacoes
+from beg_pipeline.services.contexto import Contexto
+
+
+@dataclass
+class ItemFila:
+    processo_id: uuid.UUID
+    cliente: str
+    cnpj: str
+    operadora: str
+    mes_ano: str
+    valor: Decimal | None
+    vencimento: dt.date | None
+    situacao: SituacaoVencimento
+    upload_manual: bool
+    enviado_por_mim: bool
+    pdf_duplicado: bool = False
+    anomalia: dict | None = None  # {"mediana", "desvio", "historico"} when the amount is out of line
+    sinais: list[str] = field(default_factory=list)  # what else to look at; the due date is in ``situacao``
+
+
+def sinais(item: ItemFila) -> list[str]:
+    """The flags of an invoice beyond its due date, as the queue shows them (the one definition of these texts)."""
+    textos = []
+    if item.anomalia:
+        lado = "acima" if item.valor > item.anomalia["mediana"] else "abaixo"
+        textos.append(f"valor {item.anomalia['desvio']} {lado} da mediana")
+    if item.pdf_duplicado:
+        textos.append("PDF repetido")
+    if item.upload_manual:
+        textos.append("upload manual" + (" (por você)" if item.enviado_por_mim else ""))
+    return textos
+
+
+def fila_de_aprovacao(ctx: Contexto, ator: Ator, *, hoje: dt.date, mes_ano: str | None = None,
+                      operadora: str | None = None, texto: str | None = None) -> list[ItemFila]:
+    """Invoices waiting for approval, soonest due first, with their flags."""
+    ator.exigir(Permissao.VER)
+    consulta = (select(Processo.id, Processo.mes_ano, Processo.valor_fatura, Processo.data_vencimento,
+                       Processo.upload_manual, Processo.upload_manual_por_usuario_id, Processo.fatura_sha256,
+                       Cliente.razao_social, Cliente.cnpj, Operadora.codigo)  # columns, not entities: 10,000s of rows
+                .join(Cliente, Processo.cliente_id == Cliente.id).join(Operadora, Cliente.operadora_id == Operadora.id)
+                .where(Processo.status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value))
+    if mes_ano:
+        consulta = consulta.where(Processo.mes_ano == mes_ano)
+    if operadora:
+        consulta = consulta.where(Operadora.codigo == operadora)
+    if texto and texto.strip():
+        termo = f"%{texto.strip()}%"
+        consulta = consulta.where(or_(Cliente.razao_social.ilike(termo), Cliente.cnpj.ilike(termo),
+                                      Cliente.filtro.ilike(termo)))
+    with ctx.db.leitura() as s:
+        linhas = s.execute(consulta).all()
+    meses = {p.mes_ano for p in linhas}
+    anomalias = {a["processo"]: a for m in meses for a in verificacoes.anomalias_de_valor(ctx, m)}
+    duplicados = set().union(*(verificacoes.shas_duplicados(ctx, m) for m in meses)) if meses else set()
+    fila = []
+    for p in linhas:
+        item = ItemFila(p.id, p.razao_social, p.cnpj, p.codigo, p.mes_ano, p.valor_fatura, p.data_vencimento,
+                        situacao_vencimento(p.data_vencimento, hoje), p.upload_manual,
+                        p.upload_manual and p.upload_manual_por_usuario_id == ator.usuario_id,
+                        p.fatura_sha256 in duplicados, anomalias.get(str(p.id)))
+        item.sinais = sinais(item)
+        fila.append(item)
+    fila.sort(key=lambda i: (i.vencimento is None, i.vencimento or dt.date.max, i.cliente))
+    return fila

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +68,25 @@ def _limites(_chave: tuple) -> LimitesPdf:
 
     s = load_settings()
     return LimitesPdf(cpu_s=s.pdf_cpu_s, memoria_mb=s.pdf_memoria_mb, tempo_s=s.pdf_tempo_s, processos=s.pdf_processos)
+
+
+_LEITURAS_GUARDADAS = 64
+_leituras: OrderedDict[str, dict] = OrderedDict()
+_trava_leituras = threading.Lock()
+
+
+def guardar_leitura(sha256: str, leitura: dict) -> None:
+    """Keep the reading the validation task made of a file (by SHA-256), so that reading it next costs nothing."""
+    with _trava_leituras:
+        _leituras[sha256] = leitura
+        _leituras.move_to_end(sha256)
+        while len(_leituras) > _LEITURAS_GUARDADAS:
+            _leituras.popitem(last=False)
+
+
+def leitura_guardada(sha256: str) -> dict | None:
+    with _trava_leituras:
+        return _leituras.get(sha256)
 
 
 def faltou_memoria(exc: BaseException) -> bool:

@@ -28,7 +28,9 @@ def _validar(dados: bytes, pedido: dict) -> dict:
         validado = validacao_pdf.validar_pdf_sem_isolamento(dados, pedido["max_bytes"])
     except validacao_pdf.PdfRecusado as exc:
         return {"recusa": str(exc)}
-    return {"sha256": validado.sha256, "paginas": validado.paginas}
+    # the invoice is read now, within the same budget: the caller reads it next (one round trip, not two)
+    return {"sha256": validado.sha256, "paginas": validado.paginas,
+            "leitura": leitura.ler_fatura_sem_isolamento(dados).para_json()}
 
 
 def _ler(dados: bytes, _pedido: dict) -> dict:

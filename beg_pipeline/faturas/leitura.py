@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 from dataclasses import asdict, dataclass, field
@@ -62,7 +63,7 @@ class LeituraFatura:
 
     @classmethod
     def de_json(cls, dados: dict) -> LeituraFatura:
-        leitura = cls(**dados)
+        leitura = cls(**{**dados, "problemas": list(dados["problemas"])})
         leitura.valor = None if leitura.valor is None else Decimal(leitura.valor)
         leitura.vencimento = None if leitura.vencimento is None else dt.date.fromisoformat(leitura.vencimento)
         return leitura
@@ -73,6 +74,8 @@ def ler_fatura(pdf: bytes, *, limites: LimitesPdf | None = None) -> LeituraFatur
 
     The reading runs in an isolated process with CPU, memory and wall-clock ``limites`` (default: the
     ``BEG_PDF_*`` settings); a file that exceeds one is reported as unreadable."""
+    if (guardada := isolamento.leitura_guardada(hashlib.sha256(pdf).hexdigest())) is not None:
+        return LeituraFatura.de_json(guardada)  # read by validar_pdf a moment ago
     limites = limites or limites_configurados()
     try:
         resposta = isolamento.executar("ler", pdf, limites)

@@ -82,7 +82,8 @@ def validar_pdf(data: bytes, max_bytes: int, *, limites: LimitesPdf | None = Non
     its end, also a ZIP or HTML file, unreadable, encrypted, with active content, or too costly to check).
 
     The checks run in an isolated process with CPU, memory and wall-clock ``limites`` (default: the ``BEG_PDF_*``
-    settings); a file that exceeds one is refused, the caller never blocks beyond the wall-clock limit."""
+    settings); a file that exceeds one is refused, the caller never blocks beyond the wall-clock limit. An accepted
+    file is also read there (``ler_fatura`` of the same bytes then answers from memory)."""
     _verificar_envelope(data, max_bytes)
     limites = limites or limites_configurados()
     try:
@@ -96,6 +97,7 @@ def validar_pdf(data: bytes, max_bytes: int, *, limites: LimitesPdf | None = Non
         raise PdfRecusado(resposta["recusa"])
     if "erro" in resposta:
         raise PdfRecusado(f"PDF ilegível ou corrompido ({resposta['erro']})")
+    isolamento.guardar_leitura(resposta["sha256"], resposta["leitura"])
     return PdfValidado(sha256=resposta["sha256"], paginas=resposta["paginas"])
 
 

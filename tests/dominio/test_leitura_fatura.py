@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
+from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
 from beg_pipeline.faturas.isolamento import LimitesPdf
-from beg_pipeline.faturas.leitura import LeituraFatura, ler_fatura
+from beg_pipeline.faturas.leitura import LeituraFatura, ler_fatura, ler_fatura_sem_isolamento
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, codigo_barras_da_fatura, gerar_pdf_fatura
+from beg_pipeline.faturas.validacao_pdf import validar_pdf
 from tests.dominio.test_validacao_pdf import pdf_de_objetos
 
 RAZAO = "RICAL - RACK INDÚSTRIA E COMÉRCIO DE PLÁSTICOS LTDA"
@@ -218,3 +220,11 @@ def test_reading_survives_the_json_round_trip_from_the_worker():
     leitura = ler_fatura(_FATURA)
     assert LeituraFatura.de_json(leitura.para_json()) == leitura
     assert isinstance(leitura.valor, Decimal) and isinstance(leitura.vencimento, dt.date)
+
+
+def test_the_reading_made_during_validation_is_reused_and_not_shared():
+    validado = validar_pdf(_FATURA, 20 * 1024 * 1024)
+    assert isolamento.leitura_guardada(validado.sha256) is not None  # one worker task served both calls
+    primeira = ler_fatura(_FATURA)
+    primeira.problemas.append("anotado pelo chamador")
+    assert ler_fatura(_FATURA) == ler_fatura_sem_isolamento(_FATURA)

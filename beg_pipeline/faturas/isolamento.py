@@ -125,11 +125,12 @@ class _Trabalhador:
             [sys.executable, "-m", "beg_pipeline.faturas.isolamento_trabalhador"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=ambiente, close_fds=True)
         try:
-            if self._receber(_PARTIDA_S) != _PRONTO:
-                raise OSError("o processo de verificação de PDF não respondeu como esperado")
+            pronto = self._receber(_PARTIDA_S) == _PRONTO
         except (_Morreu, TimeoutError):
+            pronto = False
+        if not pronto:
             self.encerrar()
-            raise OSError("não foi possível iniciar o processo de verificação de PDF") from None
+            raise OSError("não foi possível iniciar o processo de verificação de PDF (veja o log de erros)")
 
     def executar(self, pedido: dict, dados: bytes, prazo_s: float) -> dict:
         cabecalho = json.dumps(pedido).encode()

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
 
     quatro_olhos: bool = True
     max_upload_mb: int = Field(default=20, gt=0)
+    pdf_cpu_s: float = Field(default=20.0, gt=0, description="CPU seconds to check or read one PDF (isolated).")
+    pdf_memoria_mb: int = Field(default=1024, ge=256, description="Address space of the process checking a PDF.")
+    pdf_tempo_s: float = Field(default=60.0, gt=0, description="Wall-clock seconds to check or read one PDF.")
+    pdf_processos: int = Field(default=2, gt=0, description="Processes that check PDFs at once.")
     max_tentativas: int = Field(default=3, gt=0)
 
     rpa_url: str = "http://127.0.0.1:8765"

@@ -15,7 +15,7 @@ from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import auditoria, processos
 from tests.app_fixtures import botao, campo, entrar, ir, mensagens, pdf_de
 from tests.builders import mes_com_processos, pessoa
-from tests.dominio.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, _fatura_alterada
+from tests.dominio.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, HOSTIS_8, POLIGLOTAS, _fatura_alterada
 
 RUINS = {
     "vazio": (b"", "arquivo vazio"),
@@ -28,6 +28,11 @@ RUINS = {
     "ação Launch": (_fatura_alterada(ATIVOS["launch"][0]), "Launch"),
     "arquivo embutido": (_fatura_alterada(ATIVOS["anexo"][0]), "arquivo embutido"),
     "grande demais": (FATURA + b" " * (1024 * 1024), "excede o limite de 1 MB"),
+    "OpenAction URI": (_fatura_alterada(HOSTIS_8["openaction-uri"][0]), "/OpenAction /URI"),
+    "GoToR para pasta de rede": (_fatura_alterada(HOSTIS_8["link-gotor-unc"][0]), "/GoToR"),
+    "PDF e ZIP": (POLIGLOTAS["zip-antes-do-eof"][0](), "ao mesmo tempo PDF e ZIP"),
+    "PDF e HTML": (POLIGLOTAS["html-em-comentario"][0](), "ao mesmo tempo PDF e página HTML"),
+    "dados após o fim": (POLIGLOTAS["objeto-depois-do-eof"][0](), "depois do marcador final %%EOF"),
 }
 
 

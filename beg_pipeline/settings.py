@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     rpa_retry_backoff_s: float = Field(default=60.0, ge=0)
     rpa_max_concurrency: int = Field(default=10, gt=0)
     rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
+    rpa_arquivo_prazo_s: float = Field(default=120.0, gt=0, description="Overall deadline of one invoice download.")
+    rpa_arquivos_origens: str = Field(
+        default="", description="Comma-separated origins (scheme://host[:port]) robots' invoice URLs may point to, "
+        "besides the robot API and the S3 endpoint; the token is never sent to them.")
+    rpa_prefixo_chaves: str = Field(
+        default="", description="Folder of the robots' keys in the shared bucket, before <OPERADORA>/<AAAA-MM>/….")
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -74,6 +81,29 @@ class Settings(BaseSettings):
             raise ValueError(f"expressão cron {value!r} deve ter 5 campos (minuto hora dia mês dia-da-semana)")
         return value
 
+    @field_validator("rpa_arquivos_origens")
+    @classmethod
+    def _origens(cls, value: str) -> str:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        for item in filter(None, (parte.strip() for parte in value.split(","))):
+            origem(item)  # ValueError names the item
+            if urlsplit(item).path.strip("/") or urlsplit(item).query:
+                raise ValueError(f"{item!r} não é uma origem: use esquema://host[:porta], separadas por vírgula")
+        return value
+
+    @field_validator("rpa_prefixo_chaves")
+    @classmethod
+    def _prefixo(cls, value: str) -> str:
+        from beg_pipeline.storage.base import PASTA_FATURAS
+
+        partes = value.split("/")
+        if value and (not value.endswith("/") or value.startswith("/") or ".." in partes or "\\" in value
+                      or partes[0] == PASTA_FATURAS):
+            raise ValueError(f"prefixo {value!r} inválido: uma pasta terminada em '/' (ex.: robo/), fora de "
+                             f"{PASTA_FATURAS}/, sem '..'")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_url(cls, value: str | None) -> str | None:
@@ -88,6 +118,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'beg.db').resolve()}"
+
+    @property
+    def origens_arquivos_rpa(self) -> frozenset[str]:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        return frozenset(origem(parte) for parte in self.rpa_arquivos_origens.split(",") if parte.strip())
 
     @property
     def storage_backend(self) -> str:

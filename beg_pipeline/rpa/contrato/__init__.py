@@ -3,8 +3,8 @@
 See ``/work/shared/contracts/rpa-api.md``. A change by the vendor is a change in this package only:
 ``variantes`` (value variants, invoice file references), ``modelos`` (payloads and responses), ``erros``,
 ``falhas`` (failure classes from the robot's messages), ``redacao`` (secret masking), ``cliente`` (HTTP client),
-``procedencia`` (origins, limits and object keys a robot's answer may point to) and ``arquivos`` (fetching the
-invoice PDF). Every public name is re-exported here.
+``corpo_http`` (reading a body within a byte cap and a deadline), ``procedencia`` (origins, limits and object keys a
+robot's answer may point to) and ``arquivos`` (fetching the invoice PDF). Every public name is re-exported here.
 """
 
 from beg_pipeline.domain.execucao import ClasseFalha

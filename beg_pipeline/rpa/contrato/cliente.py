@@ -19,7 +19,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, DecodeError, NewConnectionError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from beg_pipeline.domain.politica_tentativas import (
     CODIGOS_COM_RETRY_AFTER,
@@ -27,6 +27,7 @@ from beg_pipeline.domain.politica_tentativas import (
     PoliticaHttp,
     codigo_repetivel,
 )
+from beg_pipeline.rpa.contrato.corpo_http import CorpoLento, RespostaRecusada, ler_corpo
 from beg_pipeline.rpa.contrato.erros import (
     ArquivoInvalido,
     EnvioIncerto,
@@ -49,7 +50,7 @@ from beg_pipeline.rpa.contrato.modelos import (
     ResumoJob,
     StatusJob,
 )
-from beg_pipeline.rpa.contrato.procedencia import MAX_JSON_BYTES, MIB, RegrasArquivos, origem
+from beg_pipeline.rpa.contrato.procedencia import MAX_JSON_BYTES, RegrasArquivos, origem
 from beg_pipeline.rpa.contrato.redacao import redigir
 from beg_pipeline.rpa.contrato.variantes import RefArquivo, parse_instante
 
@@ -58,17 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("beg_pipeline.rpa")
 
-_BLOCO = 64 * 1024
 _MAX_REDIRECIONAMENTOS = 5
-
-
-class _CorpoLento(requests.ReadTimeout):
-    """The body did not arrive within the call's overall deadline (a server dripping bytes never hits the read
-    timeout)."""
-
-
-class _Recusada(Exception):
-    """An answer refused without reading it (whole): larger than the cap, or a redirect to another origin."""
 
 
 def _nao_enviado(exc: requests.RequestException) -> bool:
@@ -106,49 +97,6 @@ def _detalhe(conteudo: bytes) -> str:
             for d in detalhe
         )
     return str(detalhe)[:300]
-
-
-def _ler_corpo(resposta: requests.Response, limite: int, fim: float, prazo_s: float) -> bytes:
-    """The whole body, or ``_Recusada`` past ``limite`` bytes / ``_CorpoLento`` past ``fim`` (``time.monotonic``);
-    a refused body is never kept, and its connection is dropped."""
-    try:
-        declarado = int(resposta.headers.get("Content-Length", ""))
-    except ValueError:
-        declarado = None
-    partes = bytearray()
-    try:
-        if declarado is not None and declarado > limite:
-            raise _Recusada(f"resposta de {declarado} bytes excede o limite de {_mb(limite)}")
-        while bloco := _ler_bloco(resposta, fim, prazo_s):
-            partes += bloco
-            if len(partes) > limite:
-                raise _Recusada(f"resposta excede o limite de {_mb(limite)}")
-            if time.monotonic() > fim:
-                raise _CorpoLento(f"resposta não chegou inteira em {prazo_s:g} s")
-    except BaseException:
-        resposta.close()  # unread: urllib3 closes the connection
-        raise
-    resposta._content, resposta._content_consumed = bytes(partes), True  # the connection goes back to the pool
-    resposta.close()
-    return resposta._content
-
-
-def _ler_bloco(resposta: requests.Response, fim: float, prazo_s: float) -> bytes:
-    """What of the body has arrived (at most ``_BLOCO`` bytes), urllib3's errors as ``requests``' own."""
-    try:
-        return resposta.raw.read1(_BLOCO, decode_content=True)
-    except ReadTimeoutError:
-        if time.monotonic() > fim:
-            raise _CorpoLento(f"resposta não chegou inteira em {prazo_s:g} s") from None
-        raise requests.ReadTimeout("ReadTimeout durante a leitura da resposta") from None
-    except ProtocolError:
-        raise requests.ConnectionError("conexão interrompida durante a leitura da resposta") from None
-    except DecodeError:
-        raise requests.exceptions.ContentDecodingError("resposta com compressão inválida") from None
-
-
-def _mb(n: int) -> str:
-    return f"{n / MIB:g} MB"
 
 
 class RpaClient:
@@ -267,16 +215,16 @@ class RpaClient:
             espera: float | None = None
             try:
                 resposta, conteudo = self._requisitar(metodo, alvo, corpo, limite, prazo)
-            except _Recusada as exc:
+            except RespostaRecusada as exc:
                 if envio_incerto is not None:
                     achado = resolver_incerto()
                     if achado is not None:
                         return achado
                 raise (ArquivoInvalido if arquivo else RespostaInvalida)(f"{rotulo}: {exc}") from None
             except requests.RequestException as exc:
-                if arquivo and isinstance(exc, _CorpoLento):
+                if arquivo and isinstance(exc, CorpoLento):
                     raise ArquivoInvalido(f"{rotulo}: {exc}") from None
-                motivo = str(exc) if isinstance(exc, _CorpoLento) else type(exc).__name__
+                motivo = str(exc) if isinstance(exc, CorpoLento) else type(exc).__name__
                 if envio_incerto is not None and not _nao_enviado(exc):
                     achado = resolver_incerto()
                     if achado is not None:
@@ -330,11 +278,11 @@ class RpaClient:
         for _ in range(_MAX_REDIRECIONAMENTOS + 1):
             cabecalhos = {"Authorization": f"Bearer {self._token}"} if origem_atual == self.origem_api else {
                 "Accept": "application/pdf, */*", "Content-Type": None}
+            leitura = min(self.timeout[1], prazo_s)
             resposta = self._session.request(metodo, url, json=corpo, headers=cabecalhos, stream=True,
-                                             allow_redirects=False, timeout=(self.timeout[0], min(self.timeout[1],
-                                                                                                 prazo_s)))
+                                             allow_redirects=False, timeout=(self.timeout[0], leitura))
             if not resposta.is_redirect:
-                return resposta, _ler_corpo(resposta, limite, fim, prazo_s)
+                return resposta, ler_corpo(resposta, limite, fim, prazo_s)
             resposta.close()
             destino = urljoin(url, resposta.headers["Location"])
             try:
@@ -342,9 +290,9 @@ class RpaClient:
             except ValueError:
                 nova = "URL inválida"
             if nova != origem_atual or metodo != "GET":
-                raise _Recusada(f"redirecionamento para {nova} recusado (só na mesma origem, em GET)")
+                raise RespostaRecusada(f"redirecionamento para {nova} recusado (só na mesma origem, em GET)")
             url = destino
-        raise _Recusada(f"mais de {_MAX_REDIRECIONAMENTOS} redirecionamentos")
+        raise RespostaRecusada(f"mais de {_MAX_REDIRECIONAMENTOS} redirecionamentos")
 
     @staticmethod
     def _erro_4xx(metodo: str, caminho: str, codigo: int, detalhe: str) -> RpaErro:

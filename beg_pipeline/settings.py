@@ -6,6 +6,7 @@ import datetime as dt
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -54,6 +55,12 @@ class Settings(BaseSettings):
     rpa_operadoras: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset({"OI", "VIVO", "EMBRATEL", "DIGITALNET"}),
         description="Carrier codes the robot API serves, comma-separated: the import creates them with a robot.")
+    rpa_arquivo_prazo_s: float = Field(default=120.0, gt=0, description="Overall deadline of one invoice download.")
+    rpa_arquivos_origens: str = Field(
+        default="", description="Comma-separated origins (scheme://host[:port]) robots' invoice URLs may point to, "
+        "besides the robot API and the S3 endpoint; the token is never sent to them.")
+    rpa_prefixo_chaves: str = Field(
+        default="", description="Folder of the robots' keys in the shared bucket, before <OPERADORA>/<AAAA-MM>/….")
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -101,6 +108,30 @@ class Settings(BaseSettings):
             value = value.split(",")
         return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
 
+
+    @field_validator("rpa_arquivos_origens")
+    @classmethod
+    def _origens(cls, value: str) -> str:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        for item in filter(None, (parte.strip() for parte in value.split(","))):
+            origem(item)  # ValueError names the item
+            if urlsplit(item).path.strip("/") or urlsplit(item).query:
+                raise ValueError(f"{item!r} não é uma origem: use esquema://host[:porta], separadas por vírgula")
+        return value
+
+    @field_validator("rpa_prefixo_chaves")
+    @classmethod
+    def _prefixo(cls, value: str) -> str:
+        from beg_pipeline.storage.base import PASTA_FATURAS
+
+        partes = value.split("/")
+        if value and (not value.endswith("/") or value.startswith("/") or ".." in partes or "\\" in value
+                      or partes[0] == PASTA_FATURAS):
+            raise ValueError(f"prefixo {value!r} inválido: uma pasta terminada em '/' (ex.: robo/), fora de "
+                             f"{PASTA_FATURAS}/, sem '..'")
+        return value
+
     @field_validator("database_url", "database_url_migracoes")
     @classmethod
     def _supported_url(cls, value: str | None) -> str | None:
@@ -119,6 +150,11 @@ class Settings(BaseSettings):
     @property
     def resolved_migration_url(self) -> str:
         return self.database_url_migracoes or self.resolved_database_url
+
+    def origens_arquivos_rpa(self) -> frozenset[str]:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        return frozenset(origem(parte) for parte in self.rpa_arquivos_origens.split(",") if parte.strip())
 
     @property
     def storage_backend(self) -> str:

@@ -26,6 +26,7 @@ from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecuc
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.pdf_fatura import formatar_moeda
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.rpa.contrato import (
     LogLinha,
@@ -34,6 +35,8 @@ from beg_pipeline.rpa.contrato import (
     ResultadoDownload,
     RpaClient,
     RpaErro,
+    TipoRef,
+    chave_do_robo,
     parse_instante,
 )
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
@@ -45,6 +48,7 @@ from beg_pipeline.storage.base import ObjectStore, chave_fatura
 Log = Callable[[str], None]
 _log = logging.getLogger(__name__)
 Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
+SINAL_VALOR_DIVERGENTE = "valor_divergente"  # in resultado_saida["sinais"]: the robot's amount differs from the PDF's
 
 
 @dataclass
@@ -387,6 +391,8 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
                     resultado: ResultadoDownload, pdf: bytes) -> _FaturaGuardada:
     """In a batch thread, off the loop that keeps the robots busy: verify and read the robot's PDF and store it under
     the invoice key with its SHA-256. The download is concluded afterwards, in the batch loop."""
+    if resultado.arquivo_fatura.tipo is not TipoRef.HTTP:  # a key of this carrier's robot, never another's
+        chave_do_robo(resultado.arquivo_fatura.chave or "", ctx.settings.rpa_prefixo_chaves, trabalho.operadora)
     try:
         validado = validar_pdf(pdf, ctx.settings.max_upload_mb * 1024 * 1024)
     except PdfRecusado as exc:
@@ -397,13 +403,21 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
         raise ValueError("fatura sem data de vencimento (nem o robô nem o PDF a informam)")
     chave = chave_fatura(particao, trabalho.operadora, str(trabalho.processo_id), validado.sha256)
     store.put(chave, pdf, "application/pdf")
+    valor_robo = resultado.valor_fatura
+    divergente = None not in (valor_robo, leitura.valor) and valor_robo != leitura.valor
+    if divergente:
+        _log.warning("processo %s: o robô informou R$ %s e o PDF diz R$ %s; fica o valor do PDF",
+                     trabalho.processo_id, formatar_moeda(valor_robo), formatar_moeda(leitura.valor))
     fatura = processos.FaturaArmazenada(
         chave=chave, sha256=validado.sha256,
         nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
-        valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
+        valor=leitura.valor if leitura.valor is not None else valor_robo, vencimento=vencimento,
+        url=resultado.arquivo_fatura.original)
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,
-        "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
+        "valor_robo": None if valor_robo is None else str(valor_robo),
+        "valor_pdf": None if leitura.valor is None else str(leitura.valor),
+        "sinais": [SINAL_VALOR_DIVERGENTE] if divergente else [],
         "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
         "valor_confere": leitura.valor_confere})
 

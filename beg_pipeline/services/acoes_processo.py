@@ -28,7 +28,7 @@ from beg_pipeline.services.processos import _carregar, _transitar, cancelar_exec
 TAG_PROCESSO = "beg/processo"  # run tag: the run's download / SAT assets handle only this process
 
 
-def processo_da_run(context: Any) -> uuid.UUID | None:  # noqa: ANN401 - a Dagster execution context
+def processo_da_run(context: Any) -> uuid.UUID | None:  # a Dagster execution context
     """The process a run is limited to (its ``beg/processo`` tag), or None for the whole month."""
     valor = context.run.tags.get(TAG_PROCESSO)
     try:

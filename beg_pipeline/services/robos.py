@@ -124,6 +124,12 @@ class _Registro(CallbacksLote):
             processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
             self._linhas_execucao = {}
 
+    def interrompido(self, item: ItemLote, cancelado: bool) -> None:
+        trabalho = self.trabalhos[item.chave]
+        if cancelado and trabalho.execucao_id:
+            processos.cancelar_execucao(self.ctx, SISTEMA, trabalho.execucao_id,
+                                        f"execução interrompida (run encerrada): job {item.job_id} cancelado no robô")
+
     def _anunciar(self, mensagem: str) -> None:
         """Log an outcome after the robot lines that led to it (a failed log write never changes the outcome)."""
         try:

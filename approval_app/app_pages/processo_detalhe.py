@@ -66,34 +66,33 @@ if p.status_processo in AGORA and ator.pode(Permissao.EXECUTAR_AGORA):
     if st.button(rotulo, icon=icone, key=f"agora-{p.id}", help="Inicia no Dagster uma execução só deste processo"):
         avisos.executar(lambda: acoes_processo.executar_agora(ctx, ator, p.id, etapa), _lancado)
 if corrigivel and ator.pode(Permissao.CORRIGIR_FATURA):
-    with st.expander("Corrigir valor e vencimento", icon=":material/edit:",
-                     expanded=p.valor_fatura is None or p.data_vencimento is None):
-        with st.form(f"corrigir-{p.id}", clear_on_submit=True):
-            valor = st.number_input("Valor (R$)", min_value=0.0, step=0.01, format="%.2f",
-                                    value=float(p.valor_fatura) if p.valor_fatura is not None else None)
-            vencimento = st.date_input("Vencimento", value=p.data_vencimento, format="DD/MM/YYYY")
-            motivo = st.text_area("Motivo da correção", placeholder="Obrigatório: por que o valor ou a data mudam?")
-            if st.form_submit_button("Salvar correção", icon=":material/save:"):
-                avisos.executar(lambda: acoes_processo.corrigir_fatura(
-                    ctx, ator, p.id, None if valor is None else Decimal(f"{valor:.2f}"), vencimento, motivo),
-                    "Fatura corrigida.")
+    with (st.expander("Corrigir valor e vencimento", icon=":material/edit:",
+                      expanded=p.valor_fatura is None or p.data_vencimento is None),
+          st.form(f"corrigir-{p.id}", clear_on_submit=True)):
+        valor = st.number_input("Valor (R$)", min_value=0.0, step=0.01, format="%.2f",
+                                value=float(p.valor_fatura) if p.valor_fatura is not None else None)
+        vencimento = st.date_input("Vencimento", value=p.data_vencimento, format="DD/MM/YYYY")
+        motivo = st.text_area("Motivo da correção", placeholder="Obrigatório: por que o valor ou a data mudam?")
+        if st.form_submit_button("Salvar correção", icon=":material/save:"):
+            avisos.executar(lambda: acoes_processo.corrigir_fatura(
+                ctx, ator, p.id, None if valor is None else Decimal(f"{valor:.2f}"), vencimento, motivo),
+                "Fatura corrigida.")
 if aprovada and ator.pode(Permissao.DESFAZER_APROVACAO):
-    with st.expander("Desfazer a aprovação", icon=":material/undo:"):
-        with st.form(f"desfazer-{p.id}", clear_on_submit=True):
-            st.caption("Possível até o robô começar o envio ao SAT; a fatura volta à fila de aprovação.")
-            motivo = st.text_area("Motivo para desfazer", placeholder="Obrigatório")
-            if st.form_submit_button("Desfazer aprovação", icon=":material/undo:"):
-                avisos.executar(lambda: acoes_processo.desfazer_aprovacao(ctx, ator, p.id, motivo),
-                                "Aprovação desfeita: a fatura voltou à fila de aprovação.")
+    with st.expander("Desfazer a aprovação", icon=":material/undo:"), st.form(f"desfazer-{p.id}", clear_on_submit=True):
+        st.caption("Possível até o robô começar o envio ao SAT; a fatura volta à fila de aprovação.")
+        motivo = st.text_area("Motivo para desfazer", placeholder="Obrigatório")
+        if st.form_submit_button("Desfazer aprovação", icon=":material/undo:"):
+            avisos.executar(lambda: acoes_processo.desfazer_aprovacao(ctx, ator, p.id, motivo),
+                            "Aprovação desfeita: a fatura voltou à fila de aprovação.")
 if aprovada and ator.pode(Permissao.MARCAR_ENVIADO_SAT):
-    with st.expander("Marcar como enviada ao SAT", icon=":material/task_alt:"):
-        with st.form(f"marcar-{p.id}", clear_on_submit=True):
-            st.caption("Para uma fatura enviada ao SAT fora do robô: o robô não a enviará.")
-            protocolo = st.text_input("Protocolo do SAT")
-            motivo = st.text_area("Motivo da marcação", placeholder="Obrigatório: como e por que foi enviada à mão?")
-            if st.form_submit_button("Marcar como enviada", icon=":material/task_alt:"):
-                avisos.executar(lambda: acoes_processo.marcar_enviado_sat(ctx, ator, p.id, protocolo, motivo),
-                                "Processo marcado como enviado ao SAT.")
+    with (st.expander("Marcar como enviada ao SAT", icon=":material/task_alt:"),
+          st.form(f"marcar-{p.id}", clear_on_submit=True)):
+        st.caption("Para uma fatura enviada ao SAT fora do robô: o robô não a enviará.")
+        protocolo = st.text_input("Protocolo do SAT")
+        motivo = st.text_area("Motivo da marcação", placeholder="Obrigatório: como e por que foi enviada à mão?")
+        if st.form_submit_button("Marcar como enviada", icon=":material/task_alt:"):
+            avisos.executar(lambda: acoes_processo.marcar_enviado_sat(ctx, ator, p.id, protocolo, motivo),
+                            "Processo marcado como enviado ao SAT.")
 
 usuarios = cadastros.emails_dos_usuarios(ctx, ator, [p.aprovado_por_usuario_id, p.upload_manual_por_usuario_id,
                                                      *(e.executado_por_usuario_id for e in detalhe.execucoes)])

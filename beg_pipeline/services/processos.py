@@ -267,7 +267,7 @@ def concluir_envio_sat(ctx: Contexto, execucao_id, resultado: dict[str, Any]) ->
                             processo_id=execucao.processo_id, detalhes={"resultado": resultado})
 
 
-def cancelar_execucao(ctx: Contexto, ator: Ator, execucao_id, motivo: str) -> bool:
+def cancelar_execucao(ctx: Contexto, ator: Ator, execucao_id: uuid.UUID, motivo: str) -> bool:
     """Close a running attempt CANCELADO (its robot job was cancelled); the process stays where it is, retryable.
     False when the attempt was no longer running."""
     with ctx.db.transacao() as s:

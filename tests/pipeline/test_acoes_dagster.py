@@ -48,7 +48,8 @@ def test_download_now_in_the_app_runs_dagster_for_that_process_only(ctx, pipelin
         [aviso] = mensagens(at, "success")
         assert f"http://127.0.0.1:{porta}/runs/{run_id}" in aviso
         client = DagsterGraphQLClient("127.0.0.1", port_number=porta)
-        assert _esperar_fim(client, run_id) == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
+        fim = _esperar_fim(client, run_id)
+        assert fim == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
         assert dict(sim.submissoes_por_processo) == {str(alvo.id): 1}
     with dg.DagsterInstance.from_config(str(home)) as instance:
         run = instance.get_run_by_id(run_id)

@@ -14,7 +14,7 @@ from pypdf import PdfWriter
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Auditoria, Execucao
-from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
+from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import TransicaoInvalida
 from beg_pipeline.rpa.contrato import PedidoDownload, RpaClient

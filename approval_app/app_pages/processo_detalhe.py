@@ -37,16 +37,6 @@ m3.metric("Tentativas de download", p.tentativas_download)
 if p.observacoes:
     st.info(p.observacoes)
 
-if p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value:
-    col_tentar, col_upload, _ = st.columns([1, 1, 2])
-    if ator.pode(Permissao.REENVIAR_DOWNLOAD) and col_tentar.button(
-            "Liberar nova tentativa de download", icon=":material/replay:", key=f"tentar-{p.id}"):
-        avisos.executar(lambda: processos.liberar_nova_tentativa(ctx, ator, p.id),
-                        "Tentativas zeradas: o robô baixará a fatura na próxima execução.")
-    if ator.pode(Permissao.UPLOAD_MANUAL) and col_upload.button("Enviar o PDF manualmente",
-                                                                icon=":material/upload_file:"):
-        st.switch_page("app_pages/upload_manual.py", query_params={"processo": str(p.id)})
-
 
 def _lancado(run: acoes_processo.RunLancado) -> str:
     return f"Execução iniciada no Dagster: [abrir a run {run.run_id[:8]}]({run.url})."
@@ -57,10 +47,21 @@ AGORA = {StatusProcesso.AGUARDANDO_DOWNLOAD.value: (acoes_processo.Etapa.BAIXAR,
                                                      ":material/send:")}
 corrigivel = p.status_processo in (StatusProcesso.AGUARDANDO_APROVACAO.value, StatusProcesso.AGUARDANDO_ENVIO_SAT.value)
 aprovada = p.status_processo == StatusProcesso.AGUARDANDO_ENVIO_SAT.value
+aguardando = p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value
 if (p.status_processo in AGORA and ator.pode(Permissao.EXECUTAR_AGORA)) or (
         corrigivel and ator.pode(Permissao.CORRIGIR_FATURA)) or (
-        aprovada and (ator.pode(Permissao.DESFAZER_APROVACAO) or ator.pode(Permissao.MARCAR_ENVIADO_SAT))):
+        aprovada and (ator.pode(Permissao.DESFAZER_APROVACAO) or ator.pode(Permissao.MARCAR_ENVIADO_SAT))) or (
+        aguardando and (ator.pode(Permissao.REENVIAR_DOWNLOAD) or ator.pode(Permissao.UPLOAD_MANUAL))):
     st.subheader("Ações")
+if aguardando:
+    col_tentar, col_upload, _ = st.columns([1, 1, 2])
+    if ator.pode(Permissao.REENVIAR_DOWNLOAD) and col_tentar.button(
+            "Liberar nova tentativa de download", icon=":material/replay:", key=f"tentar-{p.id}"):
+        avisos.executar(lambda: processos.liberar_nova_tentativa(ctx, ator, p.id),
+                        "Tentativas zeradas: o robô baixará a fatura na próxima execução.")
+    if ator.pode(Permissao.UPLOAD_MANUAL) and col_upload.button("Enviar o PDF manualmente",
+                                                                icon=":material/upload_file:"):
+        st.switch_page("app_pages/upload_manual.py", query_params={"processo": str(p.id)})
 if p.status_processo in AGORA and ator.pode(Permissao.EXECUTAR_AGORA):
     etapa, rotulo, icone = AGORA[p.status_processo]
     if st.button(rotulo, icon=icone, key=f"agora-{p.id}", help="Inicia no Dagster uma execução só deste processo"):

@@ -29,12 +29,16 @@ def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, valor: Decimal | 
             vencimento: dt.date | None = None) -> None:
     """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval, one audit row and one ``APROVADO`` event,
     however many clicks. The invoice must have an amount and a due date: ``valor`` / ``vencimento`` supply the ones
-    it lacks (a scanned upload), recorded with the approval."""
+    it lacks (a scanned upload), recorded with the approval; changing one it has is a correction
+    (``acoes_processo``)."""
     ator.exigir(Permissao.APROVAR)
     with ctx.db.transacao() as s:
         processo = _carregar(s, processo_id)
         transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
         informados = {k: v for k, v in (("valor_fatura", valor), ("data_vencimento", vencimento)) if v is not None}
+        if any(getattr(processo, k) not in (None, v) for k, v in informados.items()):
+            raise RegraViolada("A fatura já tem valor e vencimento; para mudá-los use \"Corrigir valor e vencimento\" "
+                               "na página do processo, com o motivo.")
         try:
             dados_da_fatura(valor if valor is not None else processo.valor_fatura,
                             vencimento or processo.data_vencimento, processo.mes_ano)

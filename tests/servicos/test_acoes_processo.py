@@ -117,7 +117,9 @@ def test_correction_is_audited_with_its_reason_until_the_sat_job_starts(ctx, gen
                                  "depois": {"valor_fatura": "99.90", "data_vencimento": "2026-12-20"}}
     assert registro.usuario_id == aprovador.usuario_id
 
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    with pytest.raises(RegraViolada, match="Corrigir valor e vencimento"):  # approving is not correcting
+        aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("1.00"))
+    aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("99.90"))  # the same amount: nothing to correct
     processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
     with pytest.raises(RegraViolada, match="já começou"):
         acoes_processo.corrigir_fatura(ctx, aprovador, processo.id, Decimal("1.00"), VENCIMENTO, "tarde demais")

@@ -7,8 +7,6 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from beg_pipeline.domain import calendario
-
 
 class StatusProcesso(str, enum.Enum):
     AGUARDANDO_DOWNLOAD = "AGUARDANDO_DOWNLOAD"
@@ -105,8 +103,5 @@ def dados_da_fatura(valor: Decimal | None, vencimento: dt.date | None, mes_ano: 
         raise ValueError(f"A fatura de {mes_ano} está sem {' e '.join(faltam)}: informe na aprovação "
                          "(ou corrija a fatura) antes de aprovar.")
     if valor <= 0:
-        raise ValueError(f"Valor inválido ({valor}): informe um valor maior que zero.")
-    mes = calendario.primeiro_dia(mes_ano)
-    if abs((vencimento.year * 12 + vencimento.month) - (mes.year * 12 + mes.month)) > 12:
-        raise ValueError(f"Vencimento {vencimento:%d/%m/%Y} longe demais do mês {mes_ano}: confira a data.")
+        raise ValueError(f"Valor inválido ({valor}) na fatura de {mes_ano}: informe um valor maior que zero.")
     return valor, vencimento

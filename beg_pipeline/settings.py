@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     max_tentativas: int = Field(default=3, gt=0)
 
     rpa_url: str = "http://127.0.0.1:8765"
+    dagster_url: str = "http://127.0.0.1:3000"  # the webserver the app launches one-process runs through
     rpa_token: SecretStr | None = None
     rpa_timeout_s: float = Field(default=30.0, gt=0)
     rpa_job_timeout_s: float = Field(default=1800.0, gt=0)

@@ -1,5 +1,7 @@
 """Fila de aprovação: invoices waiting for a decision, their flags and PDF; approve, reject, approve in bulk."""
 
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -173,10 +175,20 @@ with col_decisao:
         if bloqueada:
             st.warning("Regra dos quatro olhos: você enviou esta fatura manualmente; outro aprovador precisa "
                        "aprová-la.")
+        novo_valor = novo_vencimento = None
+        if item.valor is None or item.vencimento is None:  # e.g. a scanned upload: the approver supplies them
+            st.warning("Esta fatura está sem valor ou vencimento (PDF digitalizado?): informe-os para aprovar.")
+            if item.valor is None:
+                novo_valor = st.number_input("Valor da fatura (R$)", min_value=0.0, step=0.01, format="%.2f",
+                                             value=None, key=f"valor-{processo_id}")
+            if item.vencimento is None:
+                novo_vencimento = st.date_input("Vencimento da fatura", value=None, format="DD/MM/YYYY",
+                                                key=f"vencimento-{processo_id}")
         if st.button("Aprovar", type="primary", key=f"aprovar-{processo_id}", disabled=bloqueada,
                      icon=":material/check:"):
-            avisos.executar(lambda: aprovacoes.aprovar(ctx, ator, processo_id),
-                            f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
+            avisos.executar(lambda: aprovacoes.aprovar(
+                ctx, ator, processo_id, valor=None if novo_valor is None else Decimal(f"{novo_valor:.2f}"),
+                vencimento=novo_vencimento), f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
     if ator.pode(Permissao.REJEITAR):
         with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
             motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")

@@ -267,6 +267,19 @@ def concluir_envio_sat(ctx: Contexto, execucao_id, resultado: dict[str, Any]) ->
                             processo_id=execucao.processo_id, detalhes={"resultado": resultado})
 
 
+def cancelar_execucao(ctx: Contexto, ator: Ator, execucao_id: uuid.UUID, motivo: str) -> bool:
+    """Close a running attempt CANCELADO (its robot job was cancelled); the process stays where it is, retryable.
+    False when the attempt was no longer running."""
+    with ctx.db.transacao() as s:
+        execucao = s.get(Execucao, execucao_id)
+        if execucao is None or not _fechar(s, execucao_id, StatusExecucao.CANCELADO,
+                                           detalhes_erro={"mensagem": motivo, "job_id": execucao.job_id}):
+            return False
+        auditoria.registrar(s, ator, f"{execucao.tipo_execucao}_CANCELADO", "execucoes", execucao_id,
+                            processo_id=execucao.processo_id, detalhes={"motivo": motivo, "job_id": execucao.job_id})
+    return True
+
+
 def _fechar(s: Session, execucao_id, status: StatusExecucao, **valores: Any) -> bool:
     resultado = s.execute(
         update(Execucao)

@@ -128,6 +128,12 @@ class _Registro(CallbacksLote):
             processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
             self._linhas_execucao = {}
 
+    def interrompido(self, item: ItemLote, cancelado: bool) -> None:
+        trabalho = self.trabalhos[item.chave]
+        if cancelado and trabalho.execucao_id:
+            processos.cancelar_execucao(self.ctx, SISTEMA, trabalho.execucao_id,
+                                        f"execução interrompida (run encerrada): job {item.job_id} cancelado no robô")
+
     def _anunciar(self, mensagem: str) -> None:
         """Log an outcome after the robot lines that led to it (a failed log write never changes the outcome)."""
         try:
@@ -310,23 +316,30 @@ def _motivo(exc: Exception) -> str:
     return str(exc)
 
 
-def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso):
+def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, processo_id: uuid.UUID | None = None):
+    """The month's processes in ``status`` (only ``processo_id`` when given: a run launched for one process)."""
     with ctx.db.leitura() as s:
-        return s.execute(
+        consulta = (
             select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value)
             .order_by(Operadora.codigo, Cliente.razao_social)
-        ).all()
+        )
+        if processo_id is not None:
+            consulta = consulta.where(Processo.id == processo_id)
+        return s.execute(consulta).all()
 
 
 def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
-                   log: Log = print, dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
-    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job."""
+                   log: Log = print, dormir: Callable[[float], None] = time.sleep,
+                   processo_id: uuid.UUID | None = None) -> ResumoRobos:
+    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job
+    (only ``processo_id`` when given)."""
     particao = calendario.particao_de_mes_ano(mes_ano)
     resumo = ResumoRobos(mes_ano, TipoExecucao.DOWNLOAD_FATURA)
     trabalhos, candidatos = [], {}
-    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD):
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD,
+                                                          processo_id):
         motivo = _motivo_para_esperar(processo, cliente, operadora, hoje, ctx)
         if motivo:
             resumo.pendentes += 1
@@ -423,11 +436,13 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,
-                  dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
-    """Every approved process of the month gets one SAT job; an in-flight SAT job is adopted, never repeated."""
+                  dormir: Callable[[float], None] = time.sleep, processo_id: uuid.UUID | None = None) -> ResumoRobos:
+    """Every approved process of the month (only ``processo_id`` when given) gets one SAT job; an in-flight SAT job
+    is adopted, never repeated."""
     resumo = ResumoRobos(mes_ano, TipoExecucao.UPLOAD_SAT)
     trabalhos, candidatos = [], {}
-    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_ENVIO_SAT):
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_ENVIO_SAT,
+                                                          processo_id):
         if processo.data_vencimento is None or not processo.fatura_s3_key:
             resumo.pendentes += 1
             resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,

@@ -19,14 +19,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
-from beg_pipeline.domain import calendario
+from beg_pipeline.domain import calendario, formatos
 from beg_pipeline.domain import politica_tentativas as politica
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.faturas.leitura import ler_fatura
-from beg_pipeline.faturas.pdf_fatura import formatar_moeda
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.rpa.contrato import (
     LogLinha,
@@ -420,7 +419,7 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
     divergente = None not in (valor_robo, leitura.valor) and valor_robo != leitura.valor
     if divergente:
         _log.warning("processo %s: o robô informou R$ %s e o PDF diz R$ %s; fica o valor do PDF",
-                     trabalho.processo_id, formatar_moeda(valor_robo), formatar_moeda(leitura.valor))
+                     trabalho.processo_id, formatos.numero(valor_robo), formatos.numero(leitura.valor))
     fatura = processos.FaturaArmazenada(
         chave=chave, sha256=validado.sha256,
         nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",

@@ -1,22 +1,26 @@
-"""In-app notifications of what needs a person (credentials failures, failed runs, due dates), read per user."""
+"""Notifications of what needs a person (credentials failures, failed runs, due dates): shown in the app, read per
+user, queued for e-mail and webhooks (``envios_notificacao``), and resolved when their cause is gone."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Operadora, Processo
+from beg_pipeline.db.models import Cliente, Notificacao, NotificacaoLida, Operadora, Processo, agora
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.perfis import Ator, Perfil
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
+from beg_pipeline.services import envios_notificacao
 from beg_pipeline.services.contexto import Contexto
 
-TIPO_APP = "APP"  # shown in the approval app; e-mail and webhook channels are not wired yet
+TIPO_APP = "APP"  # shown in the approval app; e-mail and webhook copies are rows of envios_notificacao
 TODOS = "TODOS"
 CHAVE_SEM_CREDENCIAIS = "SEM_CREDENCIAIS:"  # + cliente id
 _chaves_sem_credenciais = select(Notificacao.chave).where(
@@ -24,18 +28,53 @@ _chaves_sem_credenciais = select(Notificacao.chave).where(
 
 
 def notificar(ctx: Contexto, assunto: str, mensagem: str, *, destinatario: str = "OPERADOR",
-              processo_id=None) -> bool:
-    """Record a notification for a profile (or TODOS); the same subject for the same process is recorded once."""
+              processo_id: uuid.UUID | None = None, chave: str | None = None,
+              status_causa: tuple[str, ...] | None = None) -> bool:
+    """Record a notification for a profile (or TODOS) and queue its e-mails and webhooks; recorded once per
+    ``chave`` if given, else once per subject and process.
+
+    A notification about a process stays open while the process is in one of ``status_causa`` (default: its status
+    now) and resolves when a transition takes it elsewhere."""
     assunto = assunto[:300]
-    with ctx.db.transacao() as s:
-        repetida = s.scalar(select(Notificacao.id).where(
-            Notificacao.assunto == assunto, Notificacao.processo_id == processo_id if processo_id
-            else Notificacao.processo_id.is_(None)))
-        if repetida is not None:
-            return False
-        s.add(Notificacao(tipo=TIPO_APP, destinatario=destinatario, assunto=assunto, mensagem=mensagem,
-                          processo_id=processo_id))
+    try:
+        with ctx.db.transacao() as s:
+            mesma = [Notificacao.chave == chave] if chave else [
+                Notificacao.assunto == assunto,
+                Notificacao.processo_id == processo_id if processo_id else Notificacao.processo_id.is_(None)]
+            repetida = s.scalar(select(Notificacao.id).where(*mesma))
+            if repetida is not None:
+                return False
+            if processo_id is not None and status_causa is None:
+                status_causa = (s.scalar(select(Processo.status_processo).where(Processo.id == processo_id)),)
+            n = Notificacao(tipo=TIPO_APP, destinatario=destinatario, assunto=assunto, mensagem=mensagem,
+                            processo_id=processo_id, chave=chave,
+                            status_causa=",".join(x for x in status_causa or () if x) or None)
+            s.add(n)
+            s.flush()
+            envios_notificacao.enfileirar(s, ctx.settings, n)
+    except IntegrityError:  # the same key recorded by another writer at the same moment
+        return False
     return True
+
+
+def resolver_do_processo(s: Session, processo_id: uuid.UUID, novo_status: str) -> int:
+    """Resolve the open notifications of a process that has just left the statuses that caused them (called by the
+    status transition, in its transaction)."""
+    abertas = s.execute(select(Notificacao.id, Notificacao.status_causa).where(
+        Notificacao.processo_id == processo_id, Notificacao.data_resolucao.is_(None),
+        Notificacao.status_causa.is_not(None))).all()
+    ids = [i for i, causa in abertas if novo_status not in causa.split(",")]
+    if ids:
+        s.execute(update(Notificacao).where(Notificacao.id.in_(ids)).values(data_resolucao=agora())
+                  .execution_options(synchronize_session=False))
+    return len(ids)
+
+
+def resolver(ctx: Contexto, chave: str) -> bool:
+    """Resolve the open notification with this key (e.g. the robot API is back)."""
+    with ctx.db.transacao() as s:
+        return s.execute(update(Notificacao).where(Notificacao.chave == chave, Notificacao.data_resolucao.is_(None))
+                         .values(data_resolucao=agora())).rowcount == 1
 
 
 def notificar_sem_credenciais(ctx: Contexto) -> int:
@@ -57,13 +96,17 @@ def notificar_sem_credenciais(ctx: Contexto) -> int:
         with ctx.db.transacao() as s:
             avisadas = set(s.scalars(_chaves_sem_credenciais))
             novas = [c for c in novas if f"{CHAVE_SEM_CREDENCIAIS}{c.id}" not in avisadas]
-            s.add_all(Notificacao(
+            criadas = [Notificacao(
                 tipo=TIPO_APP, destinatario="OPERADOR", chave=f"{CHAVE_SEM_CREDENCIAIS}{c.id}",
                 assunto=f"{c.razao_social} ({' · '.join(p for p in (c.codigo, c.filtro, c.unidade, c.servico) if p)}): "
                         f"{ROTULO_SEM_CREDENCIAIS}"[:300],
                 mensagem=f"A operadora {c.codigo} tem robô, mas este cliente não tem login e senha do portal: o robô "
                          "não baixa a fatura dele. A cada mês, faça o upload manual da fatura, ou cadastre login e "
-                         "senha em Clientes para o robô passar a baixá-la.") for c in novas)
+                         "senha em Clientes para o robô passar a baixá-la.") for c in novas]
+            s.add_all(criadas)
+            s.flush()
+            for n in criadas:
+                envios_notificacao.enfileirar(s, ctx.settings, n)
     except IntegrityError:  # another import recorded the same accounts at the same moment
         return 0
     return len(novas)
@@ -84,7 +127,7 @@ def notificar_vencimentos(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
             texto = "venceu" if situacao is SituacaoVencimento.VENCIDA else "vence"
             criadas += notificar(ctx, f"Fatura de {cliente} {texto} em {formatos.data(vencimento)}",
                                  f"A fatura {mes_ano} de {cliente} ainda não foi enviada ao SAT.",
-                                 destinatario=TODOS, processo_id=processo_id)
+                                 destinatario=TODOS, processo_id=processo_id, status_causa=pendentes)
     return criadas
 
 
@@ -93,14 +136,21 @@ class NotificacaoDoUsuario:
     notificacao: Notificacao
     lida: bool
 
+    @property
+    def resolvida(self) -> bool:
+        return self.notificacao.data_resolucao is not None
 
-def do_usuario(ctx: Contexto, ator: Ator, limite: int = 200) -> list[NotificacaoDoUsuario]:
-    """Notifications addressed to the user's profile (administrators see all), newest first."""
+
+def do_usuario(ctx: Contexto, ator: Ator, limite: int = 200, *, resolvidas: bool = False) -> list[NotificacaoDoUsuario]:
+    """Notifications addressed to the user's profile (administrators see all), newest first; the resolved ones
+    only if ``resolvidas``."""
     consulta = select(Notificacao, NotificacaoLida.usuario_id).outerjoin(
         NotificacaoLida, (NotificacaoLida.notificacao_id == Notificacao.id)
         & (NotificacaoLida.usuario_id == ator.usuario_id))
     if ator.perfil is not Perfil.ADMINISTRADOR:
         consulta = consulta.where(or_(Notificacao.destinatario == ator.perfil.value, Notificacao.destinatario == TODOS))
+    if not resolvidas:
+        consulta = consulta.where(Notificacao.data_resolucao.is_(None))
     with ctx.db.leitura() as s:
         linhas = s.execute(consulta.order_by(Notificacao.data_criacao.desc()).limit(limite)).all()
     return [NotificacaoDoUsuario(n, lida is not None) for n, lida in linhas]

@@ -57,6 +57,23 @@ def notificar(ctx: Contexto, assunto: str, mensagem: str, *, destinatario: str =
     return True
 
 
+def notificar_falha_sat(ctx: Contexto, processo_id: uuid.UUID, cliente: str, motivo: str | None) -> bool:
+    """An SAT upload failed; once per process, resolved when the upload is done."""
+    return notificar(ctx, f"Envio ao SAT falhou: {cliente}",
+                     f"O robô não conseguiu enviar a fatura ao SAT: {motivo or 'sem mensagem'}. A próxima execução "
+                     "tenta de novo; se persistir, verifique os dados SAT do cliente.", processo_id=processo_id,
+                     chave=f"FALHA_SAT:{processo_id}")
+
+
+def notificar_tentativas_esgotadas(ctx: Contexto, processo_id: uuid.UUID, tipo: str, cliente: str,
+                                   tentativas: int) -> bool:
+    """A run used all its attempts (BEG_MAX_TENTATIVAS) on a process; once per process and kind of work."""
+    return notificar(ctx, f"Tentativas esgotadas ({tipo}): {cliente}",
+                     f"{tentativas} tentativas de {tipo} falharam nesta execução; o processo aguarda a próxima. "
+                     "Veja as execuções no detalhe do processo.", processo_id=processo_id,
+                     chave=f"TENTATIVAS_ESGOTADAS:{tipo}:{processo_id}")
+
+
 def resolver_do_processo(s: Session, processo_id: uuid.UUID, novo_status: str) -> int:
     """Resolve the open notifications of a process that has just left the statuses that caused them (called by the
     status transition, in its transaction)."""

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from beg_pipeline.db.models import Cliente, Notificacao, Processo, agora
 from beg_pipeline.domain import calendario, formatos
@@ -59,15 +60,17 @@ def notificar_resumo_aprovadores(ctx: Contexto, hoje: dt.date) -> bool:
     r = resumo_aprovacao(ctx, hoje)
     if r.vazio:
         return False
+    chave = f"{CHAVE_RESUMO}{hoje.isoformat()}"
     with ctx.db.transacao() as s:
         s.execute(update(Notificacao).where(Notificacao.chave.startswith(CHAVE_RESUMO, autoescape=True),
-                                            Notificacao.data_resolucao.is_(None)).values(data_resolucao=agora()))
+                                            Notificacao.chave != chave, Notificacao.data_resolucao.is_(None))
+                  .values(data_resolucao=agora()))
     return notificacoes.notificar(
         ctx, f"Resumo de aprovações de {formatos.data(hoje)}: {r.aguardando} aguardando",
         f"Aguardando aprovação: {r.aguardando}\nVencem em até 3 dias úteis: {r.vencem_em_breve}\n"
         f"Vencidas: {r.vencidas}\nDownloads bloqueados (credenciais do portal): {r.bloqueadas}\n"
         "Abra a fila de aprovação no aplicativo para decidir.",
-        destinatario=Perfil.APROVADOR.value, chave=f"{CHAVE_RESUMO}{hoje.isoformat()}")
+        destinatario=Perfil.APROVADOR.value, chave=chave)
 
 
 def vencimento_habitual(ultimo_vencimento: dt.date, mes_ano: str) -> dt.date:
@@ -78,9 +81,11 @@ def vencimento_habitual(ultimo_vencimento: dt.date, mes_ano: str) -> dt.date:
 
 
 def notificar_downloads_atrasados(ctx: Contexto, mes_ano: str, hoje: dt.date) -> int:
-    """Invoices of ``mes_ano`` not downloaded yet although their usual due date is within 3 business days or past."""
-    anterior = select(func.max(Processo.data_vencimento)).where(
-        Processo.cliente_id == Cliente.id, Processo.mes_ano < mes_ano).scalar_subquery()
+    """Invoices of ``mes_ano`` not downloaded yet although their usual due date (the day of the client's latest
+    due date in other months) is within 3 business days or past."""
+    passado = aliased(Processo)
+    anterior = select(func.max(passado.data_vencimento)).where(
+        passado.cliente_id == Processo.cliente_id, passado.mes_ano != mes_ano).scalar_subquery()
     with ctx.db.leitura() as s:
         linhas = s.execute(select(Processo.id, Cliente.razao_social, anterior.label("ultimo"))
                            .join(Cliente, Processo.cliente_id == Cliente.id)

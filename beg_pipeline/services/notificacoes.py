@@ -96,7 +96,8 @@ def resolver(ctx: Contexto, chave: str) -> bool:
 
 def notificar_sem_credenciais(ctx: Contexto) -> int:
     """One notification per active account on an active robot carrier without portal credentials, once per account
-    (a unique key per account and cause): it waits for a manual upload or for credentials."""
+    (a unique key per account and cause): it waits for a manual upload or for credentials. It resolves when the
+    account gets credentials (or leaves the robot) and opens again if it loses them."""
     with ctx.db.leitura() as s:
         contas = s.execute(
             select(Cliente.id, Cliente.razao_social, Cliente.filtro, Cliente.unidade, Cliente.servico,
@@ -104,9 +105,17 @@ def notificar_sem_credenciais(ctx: Contexto) -> int:
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .where(Cliente.status_ativo, Operadora.status_ativo, Operadora.possui_rpa)
             .order_by(Operadora.codigo, Cliente.razao_social)).all()
-        avisadas = set(s.scalars(_chaves_sem_credenciais))
-    novas = [c for c in contas if sem_credenciais(True, c.login_portal, c.tem_senha)
-             and f"{CHAVE_SEM_CREDENCIAIS}{c.id}" not in avisadas]
+        avisadas = dict(s.execute(select(Notificacao.chave, Notificacao.data_resolucao.is_(None)).where(
+            Notificacao.chave.startswith(CHAVE_SEM_CREDENCIAIS, autoescape=True))).tuples().all())
+    faltando = {f"{CHAVE_SEM_CREDENCIAIS}{c.id}" for c in contas if sem_credenciais(True, c.login_portal, c.tem_senha)}
+    resolver_chaves = [k for k, aberta in avisadas.items() if aberta and k not in faltando]
+    reabrir = [k for k, aberta in avisadas.items() if not aberta and k in faltando]
+    if resolver_chaves or reabrir:
+        with ctx.db.transacao() as s:
+            s.execute(update(Notificacao).where(Notificacao.chave.in_(resolver_chaves), Notificacao.data_resolucao
+                                                .is_(None)).values(data_resolucao=agora()))
+            s.execute(update(Notificacao).where(Notificacao.chave.in_(reabrir)).values(data_resolucao=None))
+    novas = [c for c in contas if f"{CHAVE_SEM_CREDENCIAIS}{c.id}" in faltando - avisadas.keys()]
     if not novas:
         return 0
     try:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
+from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
-from beg_pipeline.services import alertas, aprovacoes, envios_notificacao, notificacoes, processos
+from beg_pipeline.services import alertas, aprovacoes, cadastros, envios_notificacao, notificacoes, processos
 from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.services.demo import HEADER, csv_demo
+from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.settings import Settings
-from tests.builders import MES, fatura, mes_com_processos, pessoa
+from tests.builders import ADMIN, MES, fatura, mes_com_processos, pessoa
 
 
 def _baixar(ctx: Contexto, processo_id, vencimento: dt.date, n: int = 1) -> None:
@@ -116,3 +121,29 @@ def test_an_invoice_not_downloaded_as_its_usual_due_date_nears_is_notified_once(
 def test_usual_due_date_is_clamped_to_the_month():
     assert alertas.vencimento_habitual(dt.date(2026, 1, 31), "02/2026") == dt.date(2026, 2, 28)
     assert alertas.vencimento_habitual(dt.date(2026, 1, 10), "02/2026") == dt.date(2026, 2, 10)
+
+
+def test_an_account_without_credentials_notification_resolves_with_credentials_and_reopens(ctx):
+    for codigo in ("OI", "VIVO", "EMBRATEL", "DIGITALNET"):
+        cadastros.garantir_operadora(ctx, ADMIN, codigo, possui_rpa=True)
+    linhas = list(csv.reader(io.StringIO(csv_demo(2).decode())))
+    for linha in linhas[1:]:
+        linha[HEADER.index("SENHA")] = ""  # a login but no password: the robot cannot log in
+    saida = io.StringIO()
+    csv.writer(saida).writerows(linhas)
+    importar_clientes(ctx, ADMIN, saida.getvalue().encode())
+    processos.criar_processos_do_mes(ctx, SISTEMA, MES)
+    primeiro, segundo = (p.cliente for p in processos.processos_do_mes(ctx, MES))
+    assert primeiro.operadora_id != segundo.operadora_id
+    operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
+    assert [ROTULO_SEM_CREDENCIAIS in a for a in _abertas(ctx, operador)] == [True, True]
+
+    cadastros.definir_senha_portal(ctx, ADMIN, primeiro.id, "senha-do-portal")
+    [aberta] = _abertas(ctx, operador)
+    assert segundo.razao_social in aberta
+
+    cadastros.alterar_operadora(ctx, ADMIN, segundo.operadora_id, possui_rpa=False)
+    assert _abertas(ctx, operador) == []
+    cadastros.alterar_operadora(ctx, ADMIN, segundo.operadora_id, possui_rpa=True)
+    assert _abertas(ctx, operador) == [aberta]
+    assert len(notificacoes.todas(ctx)) == 2  # reopened, not duplicated

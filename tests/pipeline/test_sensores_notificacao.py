@@ -108,6 +108,6 @@ def test_daily_alerts_job_sends_the_digest_to_approvers(smtp_env):
 def test_the_alerts_schedule_and_notification_sensors_are_registered(monkeypatch):
     monkeypatch.setenv("BEG_CRON_RESUMO", "0 8 * * 1-5")
     definicoes = construir_definicoes()
-    assert definicoes.get_schedule_def("alertas_diarios_schedule").cron_schedule == "0 8 * * 1-5"
+    assert definicoes.resolve_schedule_def("alertas_diarios_schedule").cron_schedule == "0 8 * * 1-5"
     nomes = {s.name for s in definicoes.sensors}
     assert {"envios_notificacao_sensor", "saude_robo_sensor"} <= nomes

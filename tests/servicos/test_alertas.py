@@ -9,12 +9,17 @@ import io
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
-from beg_pipeline.services import alertas, aprovacoes, cadastros, envios_notificacao, notificacoes, processos
+from beg_pipeline.rpa.contrato import RpaClient
+from beg_pipeline.rpa.simulador import Simulador
+from beg_pipeline.seguranca import rpa_token
+from beg_pipeline.services import alertas, aprovacoes, cadastros, envios_notificacao, notificacoes, processos, robos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.demo import HEADER, csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.settings import Settings
+from beg_pipeline.storage.factory import object_store_from_settings
 from tests.builders import ADMIN, MES, fatura, mes_com_processos, pessoa
+from tests.pipeline_fixtures import RAPIDO
 
 
 def _baixar(ctx: Contexto, processo_id, vencimento: dt.date, n: int = 1) -> None:
@@ -147,3 +152,20 @@ def test_an_account_without_credentials_notification_resolves_with_credentials_a
     cadastros.alterar_operadora(ctx, ADMIN, segundo.operadora_id, possui_rpa=True)
     assert _abertas(ctx, operador) == [aberta]
     assert len(notificacoes.todas(ctx)) == 2  # reopened, not duplicated
+
+
+def test_a_run_that_exhausts_its_attempts_notifies_the_operators_once(settings):
+    ctx = Contexto(Settings(data_dir=settings.data_dir, database_url=settings.database_url,
+                            secret_key=settings.secret_key.get_secret_value(), rpa_poll_interval_s=0.05,
+                            rpa_retry_backoff_s=0.0, max_tentativas=2, _env_file=None))
+    [processo] = mes_com_processos(ctx, n_clientes=1)
+    operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
+    with Simulador(RAPIDO.model_copy(update={"taxa_arquivo_nao_pdf": 1.0}), ctx.settings) as sim:
+        for _ in range(2):
+            with RpaClient(sim.base_url, rpa_token(ctx.settings)) as client:
+                robos.baixar_faturas(ctx, object_store_from_settings(ctx.settings), client, MES,
+                                     hoje=dt.date(2026, 11, 10), log=lambda _: None)
+    assert sim.submissoes_por_processo[str(processo.id)] == 4
+    [aviso] = notificacoes.do_usuario(ctx, operador)
+    assert aviso.notificacao.assunto == f"Tentativas esgotadas (DOWNLOAD_FATURA): {processo.cliente.razao_social}"
+    assert aviso.notificacao.processo_id == processo.id

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     smtp_senha: SecretStr | None = None
     smtp_remetente: str = "beg@localhost"
     smtp_tls: bool = Field(default=True, description="STARTTLS after connecting")
-    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    notificacoes_timeout_s: float = Field(default=10.0, gt=0, description="One SMTP or webhook call.")
     webhook_urls: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(), description="Comma-separated; prefix slack: or teams: (or a Slack/Teams host) picks the payload.")
     notificacoes_max_tentativas: int = Field(default=20, gt=0)

@@ -119,7 +119,7 @@ class ConexaoSmtp:
 
     def _abrir(self) -> smtplib.SMTP:
         s = self.settings
-        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.notificacoes_timeout_s)
         try:
             if s.smtp_tls:
                 smtp.starttls()

@@ -136,7 +136,7 @@ def enviar_pendentes(ctx: Contexto, *, agora_: dt.datetime | None = None, limite
                             raise FalhaDeEnvio("BEG_SMTP_HOST não configurado", canal_fora=True)
                         smtp.enviar(envio.destino, _mensagem(n))
                     elif envio.destino in por_destino:
-                        enviar_webhook(por_destino[envio.destino], _mensagem(n), ctx.settings.smtp_timeout_s)
+                        enviar_webhook(por_destino[envio.destino], _mensagem(n), ctx.settings.notificacoes_timeout_s)
                     else:
                         raise FalhaDeEnvio(f"{envio.destino} não está mais em BEG_WEBHOOK_URLS", canal_fora=True)
                 except FalhaDeEnvio as exc:

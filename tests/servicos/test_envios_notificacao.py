@@ -13,7 +13,7 @@ from beg_pipeline.domain.perfis import Perfil, PermissaoNegada
 from beg_pipeline.services import envios_notificacao, notificacoes
 from beg_pipeline.services.canais_notificacao import EMAIL, WEBHOOK
 from beg_pipeline.services.contexto import Contexto
-from beg_pipeline.settings import Settings
+from beg_pipeline.settings import ConfiguracaoInvalida, Settings, load_settings
 from tests.builders import pessoa
 from tests.notificacao_servidores import ServidorSmtp, ServidorWebhook
 
@@ -188,3 +188,13 @@ def test_without_smtp_or_webhooks_nothing_is_queued(ctx):
     notificacoes.notificar(ctx, "Alerta", "texto")
     assert envios_notificacao.envios(ctx) == []
     assert envios_notificacao.enviar_pendentes(ctx).enviados == 0
+
+
+def test_a_malformed_webhook_url_is_refused_without_echoing_it(monkeypatch):
+    monkeypatch.setenv("BEG_WEBHOOK_URLS", "https://ok.example/x,slack:hooks.slack.com/services/SEGREDO")
+    with pytest.raises(ConfiguracaoInvalida) as erro:
+        load_settings(_env_file=None)
+    assert "BEG_WEBHOOK_URLS" in str(erro.value) and "SEGREDO" not in str(erro.value)
+    monkeypatch.setenv("BEG_WEBHOOK_URLS", "https://ok.example/x, teams:https://x.example/y")
+    assert [u.get_secret_value() for u in load_settings(_env_file=None).webhook_urls] == [
+        "https://ok.example/x", "teams:https://x.example/y"]

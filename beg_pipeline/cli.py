@@ -282,6 +282,24 @@ def chaves_rotacionar() -> None:
     click.echo(f"{rotacionar_chaves(_contexto(), _ator_cli())} senhas recifradas com a chave atual.")
 
 
+@cli.group()
+def notificacoes() -> None:
+    """Notificações por e-mail e webhook."""
+
+
+@notificacoes.command("enviar")
+@click.option("--repetir-falhas", is_flag=True, help="Antes, recoloca na fila as mensagens com falha definitiva.")
+@mensagens_claras
+def notificacoes_enviar(repetir_falhas: bool) -> None:
+    """Envia uma vez as mensagens pendentes (o sensor do Dagster faz o mesmo a cada minuto)."""
+    from beg_pipeline.services import envios_notificacao
+
+    contexto = _contexto()
+    if repetir_falhas:
+        click.echo(f"{envios_notificacao.repetir_falhas(contexto)} mensagens com falha recolocadas na fila.")
+    click.echo(f"Notificações: {envios_notificacao.enviar_pendentes(contexto)}.")
+
+
 @cli.command()
 @mensagens_claras
 def demo() -> None:

@@ -85,6 +85,20 @@ class Settings(BaseSettings):
     cron_relatorio: str = "0 7 5 * *"
     cron_limpeza_logs: str = "0 3 * * 0"
     cron_backup: str = "0 2 * * *"
+    cron_resumo: str = "30 7 * * 1-5"
+
+    # notifications that leave the app (README "Notificações"); no host / no URL = channel off
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0)
+    smtp_usuario: str | None = None
+    smtp_senha: SecretStr | None = None
+    smtp_remetente: str = "beg@localhost"
+    smtp_tls: bool = Field(default=True, description="STARTTLS after connecting")
+    notificacoes_timeout_s: float = Field(default=10.0, gt=0, description="One SMTP or webhook call.")
+    webhook_urls: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(), description="Comma-separated; prefix slack: or teams: (or a Slack/Teams host) picks the payload.")
+    notificacoes_max_tentativas: int = Field(default=20, gt=0)
+    notificacoes_espera_s: float = Field(default=60.0, ge=0, description="First retry delay; doubles, up to 1 h.")
 
     @field_validator("timezone")
     @classmethod
@@ -95,7 +109,8 @@ class Settings(BaseSettings):
             raise ValueError(f"fuso horário desconhecido: {value!r} (ex.: America/Sao_Paulo)") from exc
         return value
 
-    @field_validator("cron_processos", "cron_downloads", "cron_relatorio", "cron_limpeza_logs", "cron_backup")
+    @field_validator("cron_processos", "cron_downloads", "cron_relatorio", "cron_limpeza_logs", "cron_backup",
+                     "cron_resumo")
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
@@ -132,6 +147,17 @@ class Settings(BaseSettings):
             raise ValueError(f"prefixo {value!r} inválido: uma pasta terminada em '/' (ex.: robo/), fora de "
                              f"{PASTA_FATURAS}/, sem '..'")
         return value
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = value.split(",")
+        urls = tuple(str(v).strip() for v in value if str(v).strip())
+        for url in urls:
+            if not url.removeprefix("slack:").removeprefix("teams:").startswith(("http://", "https://")):
+                raise ValueError("cada URL deve começar com http:// ou https:// (opcionalmente slack: ou teams: antes)")
+        return urls
 
     @field_validator("database_url", "database_url_migracoes")
     @classmethod

@@ -25,7 +25,7 @@ from beg_pipeline.domain.processo import (
     StatusProcesso,
     TransicaoInvalida,
 )
-from beg_pipeline.services import auditoria
+from beg_pipeline.services import auditoria, notificacoes
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 
 
@@ -107,7 +107,8 @@ def _transitar(s: Session, acao: AcaoProcesso, processo_id, **valores: Any) -> N
     """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error.
 
     The winner also writes the transition's ``EventoProcesso`` (if any) to ``eventos_processo``, in the same
-    transaction: an event exists exactly when its status change was committed. Every status-changing service
+    transaction: an event exists exactly when its status change was committed; and resolves the process's
+    notifications whose cause was the status it left. Every status-changing service
     (here and in ``aprovacoes``) goes through this function.
     """
     t = TRANSICOES[acao]
@@ -123,6 +124,7 @@ def _transitar(s: Session, acao: AcaoProcesso, processo_id, **valores: Any) -> N
         if atual is None:
             raise NaoEncontrado(f"Processo {processo_id} não existe.")
         raise TransicaoInvalida(acao, atual, str(processo_id))
+    notificacoes.resolver_do_processo(s, mudado.id, t.destino.value)  # e.g. "vence em…" once approved and sent
     if t.evento is not None:
         s.execute(insert(Evento).values(processo_id=mudado.id, mes_ano=mudado.mes_ano, tipo=t.evento.value,
                                         criado_em=agora()))

@@ -179,6 +179,8 @@ class _Registro(CallbacksLote):
                 self.ctx, f"Credenciais inválidas: {trabalho.cliente} ({trabalho.operadora})",
                 f"O robô não conseguiu entrar no portal: {desfecho.mensagem}. Corrija login/senha do cliente; "
                 "o download fica parado até lá.", processo_id=trabalho.processo_id)
+        elif self.tipo is TipoExecucao.UPLOAD_SAT:
+            notificacoes.notificar_falha_sat(self.ctx, trabalho.processo_id, trabalho.cliente, desfecho.mensagem)
 
 
 def _repetir(desfecho: Desfecho) -> bool:
@@ -229,6 +231,8 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
         resumo.linhas.append({"cliente": t.cliente, "operadora": t.operadora,
                               "situacao": "envio incerto: a próxima execução adota o job" if t.incerto
                               else "aguarda a próxima execução"})
+        if not t.incerto:
+            notificacoes.notificar_tentativas_esgotadas(ctx, t.processo_id, tipo.value, t.cliente, rodada)
 
 
 def _resolver_incerto(ctx: Contexto, client: RpaClient, trabalho: Trabalho, log: Log) -> bool:

@@ -25,14 +25,14 @@ with aba_clientes:
     pagina = consultas.buscar_clientes(ctx, ator, texto=texto, pagina=numero, por_pagina=POR_PAGINA)
     st.caption(f"{pagina.total} cliente(s) · página {numero} de {pagina.paginas}")
     st.dataframe(pd.DataFrame([{
-        "Razão social": l["razao_social"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"],
-        "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
-        "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
-        "Robô": ROTULO_SEM_CREDENCIAIS if l["sem_credenciais"] else ("sim" if l["possui_rpa"] else "não"),
-        "Ativo": l["status_ativo"],
-    } for l in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
+        "Razão social": linha["razao_social"], "CNPJ": formatos.cnpj(linha["cnpj"]), "Operadora": linha["operadora"],
+        "Conta (filtro)": linha["filtro"], "Unidade": linha["unidade"], "Serviço": linha["servico"],
+        "Login do portal": linha["login_portal"] or "", "Senha cadastrada": "sim" if linha["tem_senha"] else "não",
+        "Robô": ROTULO_SEM_CREDENCIAIS if linha["sem_credenciais"] else ("sim" if linha["possui_rpa"] else "não"),
+        "Ativo": linha["status_ativo"],
+    } for linha in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
 
-    linhas = {l["id"]: l for l in pagina.linhas}
+    linhas = {linha["id"]: linha for linha in pagina.linhas}
     escolha = st.selectbox("Editar", [NOVO, *linhas], format_func=lambda i: "+ Novo cliente" if i == NOVO else
                            f"{linhas[i]['razao_social']} · {linhas[i]['operadora']} · {linhas[i]['filtro']}")
     cliente = None if escolha == NOVO else consultas.obter_cliente(ctx, ator, escolha)

@@ -1,5 +1,7 @@
 """Upload manual: a person sends the invoice PDF of a process still waiting for its download."""
 
+import uuid
+
 import streamlit as st
 
 from approval_app import acesso, avisos, recursos
@@ -38,7 +40,7 @@ ids = list(linhas)
 indice = next((n for n, i in enumerate(ids) if str(i) == pedido), 0)
 
 
-def _rotulo(processo_id) -> str:
+def _rotulo(processo_id: uuid.UUID) -> str:
     linha = linhas[processo_id]
     falha = linha["pendencia"] or FALHAS.get(linha["classe_ultima_falha"] or "")
     return (f"{linha['cliente']} · {linha['operadora']} · {linha['mes_ano']} · "

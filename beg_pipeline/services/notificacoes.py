@@ -18,7 +18,7 @@ from beg_pipeline.domain.perfis import Ator, Perfil
 from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services import envios_notificacao
-from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.services.contexto import Contexto, IdEntidade
 
 TIPO_APP = "APP"  # shown in the approval app; e-mail and webhook copies are rows of envios_notificacao
 TODOS = "TODOS"
@@ -182,7 +182,7 @@ def do_usuario(ctx: Contexto, ator: Ator, limite: int = 200, *, resolvidas: bool
     return [NotificacaoDoUsuario(n, lida is not None) for n, lida in linhas]
 
 
-def marcar_lida(ctx: Contexto, ator: Ator, notificacao_id) -> None:
+def marcar_lida(ctx: Contexto, ator: Ator, notificacao_id: IdEntidade) -> None:
     """Idempotent: a double click records one read mark."""
     try:
         with ctx.db.transacao() as s:

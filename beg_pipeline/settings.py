@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
 
     quatro_olhos: bool = True
+    proxies_confiaveis: Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode] = Field(
+        default=(), description="Addresses or networks (CIDR) of the reverse proxies in front of the app, "
+                                "comma-separated; X-Forwarded-For is believed only from them (empty: never).")
     max_upload_mb: int = Field(default=20, gt=0)
     max_tentativas: int = Field(default=3, gt=0)
 
@@ -96,6 +100,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
+
+    @field_validator("proxies_confiaveis", mode="before")
+    @classmethod
+    def _redes(cls, value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        if isinstance(value, str):
+            value = value.split(",")
+        redes = []
+        for item in (str(v).strip() for v in value):
+            try:
+                redes.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                if item:
+                    raise ValueError(f"{item!r} não é um IP nem uma rede (ex.: 10.0.0.5,10.1.0.0/16)") from None
+        return tuple(redes)
 
     @field_validator("database_url", "database_url_migracoes")
     @classmethod

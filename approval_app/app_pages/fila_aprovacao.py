@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
@@ -144,8 +144,8 @@ with col_pdf:
         st.error("O PDF desta fatura não foi encontrado no armazenamento.")
 
 with col_decisao:
-    st.subheader(item.cliente)
-    st.caption(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
+    st.subheader(layout.literal(item.cliente))
+    st.caption(layout.literal(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}"))
     valor, vencimento = st.columns(2)
     valor.metric("Valor", formatos.moeda(item.valor))
     vencimento.metric("Vencimento", formatos.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",

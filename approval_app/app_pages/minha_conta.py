@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.services import autenticacao
 
 ctx, ator = recursos.contexto(), acesso.exigir_ator()
 st.title("Minha conta")
-st.markdown(f"**E-mail:** {ator.email}  \n**Perfil:** {ator.perfil.value}")
+st.markdown(f"**E-mail:** {layout.literal(ator.email)}  \n**Perfil:** {ator.perfil.value}")
 
 with st.form("trocar-senha", clear_on_submit=True):
     st.markdown("**Trocar senha**")

@@ -62,7 +62,8 @@ tabela = pd.DataFrame([{
     "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
     "Sinais": " · ".join(i.sinais),
 } for i in fila])
-st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
+st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise." if
+           ator.pode(Permissao.APROVAR) else "Marque uma linha para vê-la abaixo, com o PDF.")
 estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
 evento = st.dataframe(
     estilo, hide_index=True, on_select="rerun", selection_mode="multi-row",

@@ -24,7 +24,7 @@ except (ValueError, NaoEncontrado):
 p, cliente, operadora = detalhe.processo, detalhe.cliente, detalhe.operadora
 
 st.title(layout.literal(cliente.razao_social))
-st.caption(layout.literal(f"CNPJ {formatos.cnpj(cliente.cnpj)} · {operadora.nome} · conta {cliente.filtro or '—'} · "
+st.caption(layout.literal(f"CNPJ {formatos.cnpj(cliente.cnpj)} · {operadora.codigo} · conta {cliente.filtro or '—'} · "
                           f"{p.mes_ano}"))
 st.badge(formatos.status_processo(p.status_processo), icon=":material/flag:")
 m1, m2, m3 = st.columns(3)
@@ -57,7 +57,7 @@ with aba_dados:
         "Vencimento", "Aprovada por", "Aprovada em", "Enviada ao SAT em", "Protocolo SAT", "Upload manual", "Arquivo",
         "SHA-256 do PDF",
         "Última falha", "Criado em", "Atualizado em"], "Valor": [
-        cliente.razao_social, formatos.cnpj(cliente.cnpj), operadora.nome, cliente.filtro, cliente.unidade or "—",
+        cliente.razao_social, formatos.cnpj(cliente.cnpj), operadora.codigo, cliente.filtro, cliente.unidade or "—",
         cliente.servico or "—", p.mes_ano, formatos.status_processo(p.status_processo), formatos.moeda(p.valor_fatura),
         formatos.data(p.data_vencimento), usuarios.get(p.aprovado_por_usuario_id, "—"),
         formatos.data_hora(p.data_aprovacao),

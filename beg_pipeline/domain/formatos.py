@@ -96,8 +96,8 @@ def cpf(valor: str | None) -> str:
 
 
 def data(dia: dt.date | None) -> str:
-    """``2026-12-03`` → ``03/12/2026``."""
-    return dia.strftime("%d/%m/%Y") if dia else VAZIO
+    """``2026-12-03`` → ``03/12/2026``; ``None`` (or a missing pandas value) → ``—``."""
+    return dia.strftime("%d/%m/%Y") if dia and dia == dia else VAZIO
 
 
 def data_hora(momento: dt.datetime | None, fuso: ZoneInfo = FUSO_BRASIL) -> str:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from beg_pipeline.db.models import Execucao
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import auditoria, processos
-from tests.builders import mes_com_processos, pessoa
 from tests.app_fixtures import botao, campo, entrar, ir, mensagens, pdf_de
+from tests.builders import mes_com_processos, pessoa
 from tests.dominio.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, _fatura_alterada
 
 RUINS = {

@@ -93,8 +93,9 @@ def test_hostile_names_and_notifications_make_no_requests_from_the_browser(tmp_p
             navegador = pw.chromium.launch(executable_path=str(chromium), args=ARGS_CHROMIUM)
             page = navegador.new_page(viewport={"width": 1600, "height": 1000})
             _entrar(page, url, "aprovador@beg.com.br", SENHA)
-            expect(page.get_by_role("heading", name="ACME [x](", exact=False)).to_be_visible(timeout=ESPERA_MS)
-            assert page.locator(f"a[href^='{url_sonda}'], img[src^='{url_sonda}']").count() == 0
+            expect(page.get_by_role("heading", name="ACME", exact=False)).to_be_visible(timeout=ESPERA_MS)
+            assert page.locator(f"a[href^='{url_sonda}'], img[src^='{url_sonda}']").count() == 0, pedidos
+            expect(page.get_by_role("heading", name="ACME [x](", exact=False)).to_be_visible()
             expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
 
             page.get_by_role("link", name="Notificações").first.click()

@@ -96,8 +96,10 @@ class RelatorioImportacao:
     def resumo(self) -> str:
         prefixo = "Simulação (nada foi gravado): " if self.dry_run else ""
         linhas = [f"{prefixo}{self.criados} criados, {self.atualizados} atualizados, {self.inalterados} inalterados, "
-                  f"{len(self.rejeitados)} rejeitados, {len(self.provaveis_duplicados)} prováveis duplicados (não "
-                  f"criados); {self.sem_credenciais} sem credenciais (upload manual)"]
+                  f"{len(self.rejeitados)} rejeitados"
+                  + (f", {len(self.provaveis_duplicados)} prováveis duplicados (não criados)"
+                     if self.provaveis_duplicados else "")
+                  + f"; {self.sem_credenciais} sem credenciais (upload manual)"]
         if self.por_operadora:
             linhas.append("Por operadora (criados / atualizados / inalterados / sem credenciais / rejeitados):")
             for codigo, c in sorted(self.por_operadora.items()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
 
     quatro_olhos: bool = True
+    proxies_confiaveis: Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode] = Field(
+        default=(), description="Addresses or networks (CIDR) of the reverse proxies in front of the app, "
+                                "comma-separated; X-Forwarded-For is believed only from them (empty: never).")
     max_upload_mb: int = Field(default=20, gt=0)
     pdf_cpu_s: float = Field(default=20.0, gt=0, description="CPU seconds to check or read one PDF (isolated).")
     pdf_memoria_mb: int = Field(default=1024, ge=256, description="Address space of the process checking a PDF.")
@@ -158,6 +162,20 @@ class Settings(BaseSettings):
             if not url.removeprefix("slack:").removeprefix("teams:").startswith(("http://", "https://")):
                 raise ValueError("cada URL deve começar com http:// ou https:// (opcionalmente slack: ou teams: antes)")
         return urls
+
+    @field_validator("proxies_confiaveis", mode="before")
+    @classmethod
+    def _redes(cls, value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        if isinstance(value, str):
+            value = value.split(",")
+        redes = []
+        for item in (str(v).strip() for v in value):
+            try:
+                redes.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                if item:
+                    raise ValueError(f"{item!r} não é um IP nem uma rede (ex.: 10.0.0.5,10.1.0.0/16)") from None
+        return tuple(redes)
 
     @field_validator("database_url", "database_url_migracoes")
     @classmethod

@@ -8,7 +8,7 @@ from beg_pipeline.domain import formatos
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros, consultas
-from beg_pipeline.services.importacao_clientes import ArquivoInvalido, importar_clientes
+from beg_pipeline.services.importacao_clientes import COLUNAS, ArquivoInvalido, importar_clientes, modelo_csv
 
 NOVO = "novo"
 POR_PAGINA = 50
@@ -69,17 +69,23 @@ with aba_clientes:
                             f"Cliente {cliente.razao_social} {'desativado' if cliente.status_ativo else 'ativado'}.")
 
 with aba_importar:
-    st.caption("A planilha exportada pela BEG (CSV): cada linha é validada; as inválidas são relatadas e as boas "
-               "gravadas.")
-    arquivo = st.file_uploader("Planilha de clientes (CSV)", type=["csv"])
+    st.caption("A planilha exportada pela BEG (CSV, separado por vírgula ou ponto e vírgula): cada linha é validada; "
+               "as inválidas e as prováveis duplicatas de clientes já cadastrados são relatadas, as boas gravadas.")
+    st.markdown("**Colunas** (nesta ordem; RAZÃO SOCIAL, CNPJ, OPERADORA e FILTRO são obrigatórias): "
+                + ", ".join(layout.literal(c) for c in COLUNAS))
+    st.download_button("Baixar planilha modelo (CSV)", modelo_csv(), file_name="clientes-modelo.csv",
+                       mime="text/csv", on_click="ignore", icon=":material/download:")
+    # no type= filter: Streamlit would refuse other extensions in English; the import reads the content and says why
+    arquivo = st.file_uploader("Planilha de clientes (CSV)", max_upload_size=ctx.settings.max_upload_mb)
     simular = st.checkbox("Apenas simular (não grava nada)", value=True)
     if st.button("Importar", type="primary", disabled=arquivo is None):
         try:
             relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
         except ArquivoInvalido as exc:
-            st.error(f"{exc} Nada foi gravado.")
+            st.error(layout.literal(f"{exc} Nada foi gravado."))
             st.stop()
         resumo = relatorio.resumo()
-        (st.warning if relatorio.rejeitados else st.success)(resumo.splitlines()[0])
+        (st.warning if relatorio.rejeitados or relatorio.provaveis_duplicados else st.success)(
+            layout.literal(resumo.splitlines()[0]))
         st.dataframe(pd.DataFrame(relatorio.tabela_operadoras()), hide_index=True)
         st.code(resumo, language=None)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
@@ -64,7 +64,8 @@ tabela = pd.DataFrame([{
     "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
     "Sinais": " · ".join(i.sinais),
 } for i in fila])
-st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
+st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise." if
+           ator.pode(Permissao.APROVAR) else "Marque uma linha para vê-la abaixo, com o PDF.")
 estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
 evento = st.dataframe(
     estilo, hide_index=True, on_select="rerun", selection_mode="multi-row",
@@ -146,8 +147,8 @@ with col_pdf:
         st.error("O PDF desta fatura não foi encontrado no armazenamento.")
 
 with col_decisao:
-    st.subheader(item.cliente)
-    st.caption(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
+    st.subheader(layout.literal(item.cliente))
+    st.caption(layout.literal(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}"))
     valor, vencimento = st.columns(2)
     valor.metric("Valor", formatos.moeda(item.valor))
     vencimento.metric("Vencimento", formatos.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",

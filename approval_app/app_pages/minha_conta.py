@@ -3,14 +3,14 @@ also set the channels of each profile)."""
 
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Permissao
 from beg_pipeline.services import autenticacao, envios_notificacao
 from beg_pipeline.services.canais_notificacao import EMAIL, WEBHOOK
 
 ctx, ator = recursos.contexto(), acesso.exigir_ator()
 st.title("Minha conta")
-st.markdown(f"**E-mail:** {ator.email}  \n**Perfil:** {ator.perfil.value}")
+st.markdown(f"**E-mail:** {layout.literal(ator.email)}  \n**Perfil:** {ator.perfil.value}")
 
 with st.form("trocar-senha", clear_on_submit=True):
     st.markdown("**Trocar senha**")

@@ -3,7 +3,7 @@ whose cause is gone (e.g. the invoice was sent) are under "Resolvidas"."""
 
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.services import notificacoes
 
@@ -28,8 +28,8 @@ for item in visiveis:
     n = item.notificacao
     with st.container(border=True):
         texto, acoes = st.columns([4, 1], vertical_alignment="center")
-        texto.markdown(f"{'' if item.lida else ':blue-badge[nova] '}**{n.assunto}**")
-        texto.write(n.mensagem)
+        texto.markdown(f"{'' if item.lida else ':blue-badge[nova] '}**{layout.literal(n.assunto)}**")
+        texto.markdown(layout.literal(n.mensagem))
         texto.caption(formatos.data_hora(n.data_criacao) + (" · lida" if item.lida else "")
                       + (f" · resolvida em {formatos.data_hora(n.data_resolucao)}" if item.resolvida else ""))
         if n.processo_id and acoes.button("Abrir processo", key=f"abrir-{n.id}"):

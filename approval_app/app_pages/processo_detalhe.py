@@ -2,7 +2,6 @@
 that move it forward by profile (retry or run a download now, correct the invoice, undo an approval, mark it sent
 to SAT, cancel a robot job)."""
 
-import json
 import uuid
 from decimal import Decimal
 
@@ -27,15 +26,16 @@ except (ValueError, NaoEncontrado):
     st.stop()
 p, cliente, operadora = detalhe.processo, detalhe.cliente, detalhe.operadora
 
-st.title(cliente.razao_social)
-st.caption(f"CNPJ {formatos.cnpj(cliente.cnpj)} · {operadora.nome} · conta {cliente.filtro} · {p.mes_ano}")
+st.title(layout.literal(cliente.razao_social))
+st.caption(layout.literal(f"CNPJ {formatos.cnpj(cliente.cnpj)} · {operadora.codigo} · conta {cliente.filtro or '—'} · "
+                          f"{p.mes_ano}"))
 st.badge(formatos.status_processo(p.status_processo), icon=":material/flag:")
 m1, m2, m3 = st.columns(3)
 m1.metric("Valor", formatos.moeda(p.valor_fatura))
 m2.metric("Vencimento", formatos.data(p.data_vencimento))
 m3.metric("Tentativas de download", p.tentativas_download)
 if p.observacoes:
-    st.info(p.observacoes)
+    st.info(layout.literal(p.observacoes))
 
 
 def _lancado(run: acoes_processo.RunLancado) -> str:
@@ -97,24 +97,26 @@ if aprovada and ator.pode(Permissao.MARCAR_ENVIADO_SAT):
 
 usuarios = cadastros.emails_dos_usuarios(ctx, ator, [p.aprovado_por_usuario_id, p.upload_manual_por_usuario_id,
                                                      *(e.executado_por_usuario_id for e in detalhe.execucoes)])
+protocolo_sat = next((e.resultado_saida["protocolo"] for e in detalhe.execucoes
+                      if e.tipo_execucao == "UPLOAD_SAT" and (e.resultado_saida or {}).get("protocolo")), None)
 aba_dados, aba_pdf, aba_execucoes, aba_auditoria = st.tabs(
     ["Dados", "Fatura (PDF)", f"Execuções ({len(detalhe.execucoes)})", f"Auditoria ({len(detalhe.trilha)})"])
 
 with aba_dados:
     st.dataframe(pd.DataFrame({"Campo": [
         "Cliente", "CNPJ", "Operadora", "Conta (filtro)", "Unidade", "Serviço", "Mês", "Situação", "Valor",
-        "Vencimento",
-        "Aprovada por", "Aprovada em", "Enviada ao SAT em", "Upload manual", "Arquivo", "SHA-256 do PDF",
+        "Vencimento", "Aprovada por", "Aprovada em", "Enviada ao SAT em", "Protocolo SAT", "Upload manual", "Arquivo",
+        "SHA-256 do PDF",
         "Última falha", "Criado em", "Atualizado em"], "Valor": [
-        cliente.razao_social, formatos.cnpj(cliente.cnpj), operadora.nome, cliente.filtro, cliente.unidade or "—",
+        cliente.razao_social, formatos.cnpj(cliente.cnpj), operadora.codigo, cliente.filtro, cliente.unidade or "—",
         cliente.servico or "—", p.mes_ano, formatos.status_processo(p.status_processo), formatos.moeda(p.valor_fatura),
         formatos.data(p.data_vencimento), usuarios.get(p.aprovado_por_usuario_id, "—"),
         formatos.data_hora(p.data_aprovacao),
-        formatos.data_hora(p.data_envio_sat),
+        formatos.data_hora(p.data_envio_sat), protocolo_sat or "—",
         f"sim, por {usuarios.get(p.upload_manual_por_usuario_id, '?')} em {formatos.data_hora(p.data_upload_manual)}"
         if p.upload_manual else "não", p.fatura_filename or "—", p.fatura_sha256 or "—", p.classe_ultima_falha or "—",
         formatos.data_hora(p.data_criacao), formatos.data_hora(p.data_atualizacao)]}), hide_index=True,
-        height=layout.altura(19))
+        height=layout.altura(20))
 
 with aba_pdf:
     try:
@@ -139,26 +141,26 @@ with aba_execucoes:
                          expanded=e is detalhe.execucoes[0]):
             partes = [f"Início: {formatos.data_hora(e.data_inicio)}", f"Fim: {formatos.data_hora(e.data_fim)}"]
             if e.job_id:
-                partes.append(f"Job do robô: `{e.job_id}`")
+                partes.append(f"Job do robô: {e.job_id}")
             if e.classe_falha:
                 partes.append(f"Classe da falha: {e.classe_falha}")
             if e.executado_por_usuario_id:
                 partes.append(f"Por: {usuarios.get(e.executado_por_usuario_id, '?')} (IP {e.ip_origem or '—'})")
-            st.markdown(" · ".join(partes))
+            st.markdown(layout.literal(" · ".join(partes)))
             if e.user_agent:
-                st.caption(f"Navegador: {e.user_agent}")
+                st.caption(layout.literal(f"Navegador: {e.user_agent}"))
             if e.detalhes_erro:
-                st.error(e.detalhes_erro.get("mensagem") or json.dumps(e.detalhes_erro, ensure_ascii=False))
+                st.error(layout.literal(e.detalhes_erro.get("mensagem") or formatos.detalhes(e.detalhes_erro)))
             if e.status_execucao == "EXECUTANDO" and e.job_id and ator.pode(Permissao.CANCELAR_JOB):
                 with st.form(f"cancelar-{e.id}", clear_on_submit=True):
                     motivo = st.text_input("Motivo do cancelamento", placeholder="Obrigatório")
                     if st.form_submit_button("Cancelar o job do robô", icon=":material/cancel:"):
                         avisos.executar(lambda e=e, motivo=motivo: acoes_processo.cancelar_job(ctx, ator, e.id, motivo),
                                         "Job cancelado no robô; a execução ficou CANCELADO.")
-            st.code(e.mensagem_log or "(sem log do robô)", language=None)
+            st.code(formatos.log_em_hora_local(e.mensagem_log) or "(sem log do robô)", language=None)
 
 with aba_auditoria:
     st.dataframe(pd.DataFrame([{
         "Data": formatos.data_hora(a.data), "Ação": a.acao, "Quem": a.ator, "Perfil": a.perfil, "IP": a.ip_origem or "",
-        "Detalhes": json.dumps(a.detalhes, ensure_ascii=False) if a.detalhes else "",
+        "Detalhes": formatos.detalhes(a.detalhes),
     } for a in detalhe.trilha], columns=["Data", "Ação", "Quem", "Perfil", "IP", "Detalhes"]), hide_index=True)

@@ -37,7 +37,7 @@ tabela = pd.DataFrame([{
     "Vencimento": formatos.data(linha["data_vencimento"]), "Tentativas": linha["tentativas_download"],
     "Última falha": linha["classe_ultima_falha"] or "",
 } for linha in pagina.linhas])
-st.caption("Clique numa linha para abrir o processo.")
+st.caption("Marque a caixa à esquerda de uma linha para abrir o processo.")
 evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
                       key=f"processos-{chave_filtros}-{numero}", height=layout.altura(len(tabela)),
                       column_config={"Cliente": st.column_config.TextColumn(width=300),

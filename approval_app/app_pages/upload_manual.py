@@ -48,11 +48,13 @@ def _rotulo(processo_id: uuid.UUID) -> str:
 
 
 processo_id = st.selectbox("Processo aguardando download", ids, index=indice, format_func=_rotulo)
-arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.versao('upload')}")
+# no type= filter: Streamlit would refuse a PDF named .txt in English; the service checks the bytes and says why
+arquivo = st.file_uploader("Fatura em PDF", key=f"upload-{avisos.versao('upload')}",
+                           max_upload_size=ctx.settings.max_upload_mb)
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
     avisos.executar(
         lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
         lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
                        f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
                        "o processo agora aguarda aprovação.",
-        limpar="upload")
+        limpar="upload", limpar_se_recusado=True)

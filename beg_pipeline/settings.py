@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     rpa_retry_backoff_s: float = Field(default=60.0, ge=0)
     rpa_max_concurrency: int = Field(default=10, gt=0)
     rpa_max_concurrency_por_operadora: int = Field(default=5, gt=0)
+    rpa_vaga_validade_s: float = Field(default=120.0, gt=0)  # a robot slot's lease without a heartbeat
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None

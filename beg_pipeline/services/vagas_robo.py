@@ -4,8 +4,10 @@
 a row before each submit and deletes it when the job ends. Taking slots counts the rows and inserts under a lock
 (SQLite: the writer transaction, ``BEGIN IMMEDIATE``; PostgreSQL: ``LOCK TABLE … SHARE ROW EXCLUSIVE``, which only
 other slot takers wait for), so two batches never both take the last slot. A holder heart-beats every
-``BEG_RPA_VAGA_VALIDADE_S``/3; the rows of a holder that stopped (killed, machine lost) expire after
-``BEG_RPA_VAGA_VALIDADE_S`` and are reclaimed by the next taker; the run that adopts a job takes over its row.
+``BEG_RPA_VAGA_VALIDADE_S``/3. The rows of a holder that stopped (killed, machine lost) are reclaimed by the next
+taker: a row without a job once ``BEG_RPA_VAGA_VALIDADE_S`` passed without a heartbeat; a row whose robot job was
+submitted ``BEG_RPA_JOB_TIMEOUT_S`` later still, since that job may keep running at the robot until then. The run that
+adopts a job (the same month run again) takes over its row at once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from beg_pipeline.db.models import VagaRobo
@@ -49,6 +51,7 @@ class VagasRobo:
         self.max_total = max_total or settings.rpa_max_concurrency
         self.max_por_operadora = max_por_operadora or settings.rpa_max_concurrency_por_operadora
         self.validade = dt.timedelta(seconds=validade_s or settings.rpa_vaga_validade_s)
+        self.folga_job = dt.timedelta(seconds=settings.rpa_job_timeout_s)
         self.dono = dono or dono_atual()
         self._relogio = relogio
         self._minhas: set[uuid.UUID] = set()
@@ -63,7 +66,9 @@ class VagasRobo:
             s.execute(text("LOCK TABLE vagas_robo IN SHARE ROW EXCLUSIVE MODE"))
 
     def _recuperar_vencidas(self, s: Session, agora: dt.datetime) -> None:
-        vencidas = s.execute(delete(VagaRobo).where(VagaRobo.expira_em < agora)).rowcount
+        vencidas = s.execute(delete(VagaRobo).where(or_(
+            and_(VagaRobo.job_id.is_(None), VagaRobo.expira_em < agora),
+            VagaRobo.expira_em < agora - self.folga_job))).rowcount
         if vencidas:
             log.warning("%d vagas de robô de um processo que parou de renovar foram recuperadas", vencidas)
 

@@ -338,7 +338,8 @@ class _Lote:
         estados = self._lista_de_jobs(len(seguidos))
         mudaram = []
         for a in seguidos:
-            if estados is not None and estados.get(a.item.job_id, "") == a.status_visto:
+            listado = estados.get(a.item.job_id) if estados is not None else None
+            if listado is not None and listado == a.status_visto:
                 self._verificar_prazo(a)  # unchanged: no status call
             else:
                 mudaram.append(a)

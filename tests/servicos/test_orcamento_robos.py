@@ -81,7 +81,7 @@ def _contexto(settings, rpa_url: str, **ajustes) -> Contexto:
 def test_two_months_at_once_in_two_processes_stay_within_the_caps(ctx, orcamento_env, tmp_path):
     for mes in MESES:
         mes_com_processos(ctx, n_clientes=N, mes_ano=mes)
-    config = SimuladorConfig(latencia_s=0.5, jitter_s=0.1, capacidade=40, semente=7)
+    config = SimuladorConfig(latencia_s=1.0, jitter_s=0.1, capacidade=40, semente=7)  # a month alone: 2 s or more
     with simulador(config) as sim:
         env = {**orcamento_env, "BEG_RPA_URL": sim.base_url}
         sinal = tmp_path / "vai"

@@ -169,3 +169,39 @@ def test_slots_of_a_killed_process_are_reclaimed_and_its_jobs_adopted(ctx, orcam
         assert _status(ctx, mes) == Counter({"AGUARDANDO_APROVACAO": N})
     assert _vagas_em_uso(ctx) == 0
     assert vagas_robo.em_uso(ctx) == Counter()
+
+
+def test_expired_slots_go_back_to_the_budget_and_adoption_takes_a_slot_over(ctx):
+    """A holder that stops heart-beating: its slot without a job is reclaimed after the lease; one whose job was
+    submitted only after the job timeout too (the job may still run); the run that adopts a job takes its slot."""
+    agora = [dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)]
+    contexto = _contexto(ctx.settings, "http://127.0.0.1:9", rpa_max_concurrency=2, rpa_vaga_validade_s=60.0,
+                         rpa_job_timeout_s=600.0)
+
+    def vagas(dono: str) -> VagasRobo:
+        return VagasRobo(contexto, dono=dono, relogio=lambda: agora[0])
+
+    morto, vivo, herdeiro = vagas("morto"), vagas("vivo"), vagas("herdeiro")
+    sem_job, com_job = morto.acertar([], {}, ["OI", "VIVO"]).vagas
+    morto.acertar([], {com_job: "job-1"}, [])
+    assert vivo.acertar([], {}, ["OI"]).vagas == [None]
+    agora[0] += dt.timedelta(seconds=61)
+    tomada = vivo.acertar([], {}, ["OI", "OI"])
+    assert tomada.vagas[0] not in (None, sem_job) and tomada.vagas[1] is None  # the jobless slot only
+    assert tomada.em_uso == 2
+    assert herdeiro.adotar([("VIVO", "job-1")]) == [com_job]  # the same row, now the adopter's
+    with ctx.db.leitura() as s:
+        assert Counter(s.scalars(select(VagaRobo.dono))) == Counter({"vivo": 1, "herdeiro": 1})
+    herdeiro.encerrar()
+    vivo.encerrar()
+
+    outro_morto = vagas("outro-morto")
+    a, b = outro_morto.acertar([], {}, ["OI", "VIVO"]).vagas
+    outro_morto.acertar([], {a: "job-2", b: "job-3"}, [])
+    agora[0] += dt.timedelta(seconds=61)
+    assert vivo.acertar([], {}, ["OI"]).vagas == [None]  # past the lease, but the jobs may still run
+    agora[0] += dt.timedelta(seconds=600)
+    depois = vivo.acertar([], {}, ["OI"])
+    assert depois.vagas[0] is not None and depois.em_uso == 1
+    vivo.encerrar()
+    assert _vagas_em_uso(ctx) == 0

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from beg_pipeline.domain import politica_tentativas as politica
 from beg_pipeline.rpa.contrato import (
+    ESTADOS_TERMINAIS,
     ClasseFalha,
     EnvioIncerto,
     JobAceito,
@@ -322,7 +323,8 @@ class _Lote:
         self.houve_resposta = True
         aceito: JobAceito = futuro.result()
         a.item.job_id, a.fase, a.inicio = aceito.job_id, _Fase.ACOMPANHANDO, self.relogio()
-        a.status_visto = aceito.status
+        # an adopted job (uncertain submit) may already be done: its status is asked in the next round
+        a.status_visto = None if aceito.adotado or aceito.status in ESTADOS_TERMINAIS else aceito.status
         if a.vaga is not None:
             self.associar[a.vaga] = aceito.job_id
         self._callback("submetido", a.item, aceito.job_id)
@@ -441,6 +443,8 @@ class _Lote:
                 estado = self.client.status(a.item.job_id)
             except RpaErro:
                 estado = None
+            if estado is not None:
+                self._repassar_logs(a, estado)
             if estado is not None and estado.concluido:
                 self._ao_concluir(a, estado)
                 return

@@ -12,7 +12,7 @@ from beg_pipeline.rpa.contrato import RpaIndisponivel
 from beg_pipeline.rpa.lote import CallbacksLote, TipoDesfecho, executar_lote
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig
 from beg_pipeline.storage.local import LocalObjectStore
-from tests.rpa.test_cliente import TOKEN, cliente
+from tests.rpa.test_cliente import TOKEN, Registro, cliente
 from tests.rpa.test_lote import itens
 
 C = 40
@@ -81,3 +81,18 @@ def test_jobs_missing_from_the_list_are_polled_one_by_one(store, falhar):
                                   job_timeout_s=30, poll_interval_s=0.02, object_store=store, bucket="beg")
     assert [d.tipo for d in desfechos.values()] == [TipoDesfecho.COMPLETED] * 6
     assert sim.requisicoes["GET /status"] >= 6 * 2  # polled every round, as before the job list existed
+
+
+def test_a_job_adopted_after_an_uncertain_submit_is_polled_even_if_already_done(store):
+    """The submit's answer is lost (read timeout) and the client adopts the job it created, which has already
+    finished: the next round asks its status (outcome and robot log), instead of waiting for the job timeout."""
+    registro = Registro()
+    config = SimuladorConfig(latencia_s=0.02, jitter_s=0.0, capacidade=10, atraso_submit_s=0.6)
+    with Simulador(config, token=TOKEN, object_store=store, bucket="beg") as sim:
+        desfechos = executar_lote(cliente(sim, timeout_s=0.3), itens(3), max_concorrencia=3, max_por_operadora=3,
+                                  job_timeout_s=3.0, poll_interval_s=0.02, callbacks=registro, object_store=store,
+                                  bucket="beg")
+        assert sim.requisicoes["DELETE /jobs"] == 0  # never reached the job timeout
+    assert [d.tipo for d in desfechos.values()] == [TipoDesfecho.COMPLETED] * 3
+    for chave in desfechos:
+        assert any(linha.message == "Download concluído" for linha in registro.linhas[chave]), registro.linhas

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
         "besides the robot API and the S3 endpoint; the token is never sent to them.")
     rpa_prefixo_chaves: str = Field(
         default="", description="Folder of the robots' keys in the shared bucket, before <OPERADORA>/<AAAA-MM>/….")
+    rpa_vaga_validade_s: float = Field(default=120.0, gt=0)  # a robot slot's lease without a heartbeat
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None

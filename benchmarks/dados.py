@@ -255,12 +255,12 @@ class SimuladorExterno:
 
 
 @contextlib.contextmanager
-def simulador_externo(amb: Ambiente, *, latencia_s: float, jitter_s: float,
-                      capacidade: int) -> Iterator[SimuladorExterno]:
+def simulador_externo(amb: Ambiente, *, latencia_s: float, jitter_s: float, capacidade: int,
+                      rtt_s: float = 0.0) -> Iterator[SimuladorExterno]:
     """The product's robot simulator (``Simulador``) serving from its own process, as the real robot API is
-    remote: it does not compete with the pipeline for the GIL."""
+    remote: it does not compete with the pipeline for the GIL. ``rtt_s``: the network round trip added to each call."""
     processo = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._simulador", str(latencia_s), str(jitter_s), str(capacidade)],
+        [sys.executable, "-m", "benchmarks._simulador", str(latencia_s), str(jitter_s), str(capacidade), str(rtt_s)],
         cwd=RAIZ, env={**os.environ, **amb.env(), "PYTHONPATH": str(RAIZ)}, stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True)
     try:

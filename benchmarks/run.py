@@ -1,6 +1,6 @@
 """``make bench``: run the benchmark cases, print a table, write ``benchmarks/results.json``.
 
-    python benchmarks/run.py [--casos 1,2,3,4,5,6] [--rapido] [--saida ARQUIVO]
+    python benchmarks/run.py [--casos 1,2,3,4,5,6,7] [--rapido] [--saida ARQUIVO]
 
 Benchmarks are not tests: an unmet target is reported (and the exit code stays 0); only a case that crashes
 makes the exit code 1. ``--rapido`` runs every case on small sizes (a smoke run, written to
@@ -38,6 +38,7 @@ CASOS = {
     "4": ("caso_fila", "fila de aprovação (AppTest)"),
     "5": ("caso_memoria", "memória"),
     "6": ("caso_crescimento", "crescimento"),
+    "7": ("caso_orcamento", "dois meses ao mesmo tempo: um orçamento de robôs"),
 }
 TAMANHOS = {  # n: accounts (cases 1, 6); clientes: case 2; aprovacoes: case 3; fila: case 4; memoria: case 5
     "normal": dict(n=400, clientes=10_000, aprovacoes=10_000, fila=10_000, memoria=5_000),
@@ -117,7 +118,7 @@ def tabela(medidas: list[Medida]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--casos", default=",".join(CASOS), help="casos a rodar, separados por vírgula (1-6)")
+    parser.add_argument("--casos", default=",".join(CASOS), help="casos a rodar, separados por vírgula (1-7)")
     parser.add_argument("--rapido", action="store_true", help="tamanhos pequenos (teste de fumaça)")
     parser.add_argument("--saida", type=Path, default=None, help="arquivo JSON (padrão: benchmarks/results.json)")
     opcoes = parser.parse_args(argv)

@@ -318,3 +318,19 @@ class LegadoMapeamento(Base):
     hash_gravado: Mapped[str | None] = mapped_column(String(64),
                                                      comment="SHA-256 of the new row as the import wrote it")
     data_importacao: Mapped[dt.datetime] = mapped_column(default=agora)
+
+
+class VagaRobo(Base):
+    """One robot slot held by a running batch: the shared budget of robot jobs in flight (``services.vagas_robo``).
+
+    ``dono`` is the holder (host, pid, batch); ``expira_em`` moves forward while the holder heart-beats, so the slots
+    of a process that died are reclaimed once it passes; ``job_id`` lets the run that adopts the job take the slot."""
+
+    __tablename__ = "vagas_robo"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operadora: Mapped[str] = mapped_column(String(30), index=True)
+    dono: Mapped[str] = mapped_column(String(200), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    expira_em: Mapped[dt.datetime] = mapped_column(index=True)
+    data_criacao: Mapped[dt.datetime] = mapped_column(default=agora)

@@ -20,6 +20,8 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--latencia", type=float, default=5.0, show_default=True, help="Duração média de um job (s).")
 @click.option("--jitter", type=float, default=2.0, show_default=True, help="Variação da duração (± s).")
 @click.option("--capacidade", type=int, default=5, show_default=True, help="Jobs executando ao mesmo tempo.")
+@click.option("--rtt", type=click.FloatRange(0.0), default=0.0, show_default=True,
+              help="Ida e volta da rede (s) somada a cada chamada HTTP, ex.: 0.04.")
 @click.option("--falha-5xx-submit", type=_taxa, default=0.0, show_default=True)
 @click.option("--falha-5xx-status", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-429", type=_taxa, default=0.0, show_default=True)
@@ -28,7 +30,8 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--taxa-json-malformado", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-arquivo-nao-pdf", type=_taxa, default=0.0, show_default=True)
 @click.option("--formato-arquivo", type=click.Choice(["s3", "chave", "http", "misto"]), default="s3", show_default=True)
-def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, **opcoes: object) -> None:
+def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, rtt: float,
+              **opcoes: object) -> None:
     """Simulador local da API dos robôs (mesmo contrato da produção), com falhas opcionais."""
     try:
         settings = load_settings()
@@ -38,7 +41,7 @@ def simulador(host: str, port: int | None, latencia: float, jitter: float, capac
         url = urlsplit(settings.rpa_url)
         port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        config = SimuladorConfig(latencia_s=latencia, jitter_s=jitter, capacidade=capacidade, **opcoes)
+        config = SimuladorConfig(latencia_s=latencia, jitter_s=jitter, capacidade=capacidade, rtt_s=rtt, **opcoes)
     except ValidationError as exc:
         raise click.BadParameter("; ".join(e["msg"] for e in exc.errors())) from None
     sim = Simulador(config, settings)

@@ -1,8 +1,16 @@
 """Batch runner: submit many robot jobs with bounded concurrency, follow them all, report each outcome.
 
 Every callback runs in the thread that called ``executar_lote`` (so it may write to the
-database without locking games), except ``preparar_pdf``. The HTTP submits run in one thread pool; file
-downloads and ``preparar_pdf`` in another, so the loop keeps robot slots busy while files are handled.
+database without locking games), except ``preparar_pdf``. The HTTP submits and status calls run in one thread pool;
+file downloads and ``preparar_pdf`` in another, so the loop keeps robot slots busy while files are handled.
+
+Robot slots come from a ``Vagas`` budget (``rpa.vagas``): one slot is taken before each submit and freed when the job
+ends; a batch that finds none free keeps following its own jobs and asks again every round. Polling does not grow
+with the round trip: one ``GET /jobs?limit=`` per round, and ``GET /status`` (concurrently) only for the jobs whose
+state changed or that the list does not show.
+
+Over 400 lines: one batch loop (submits, polling, outcomes) whose parts share its state; split, they would pass
+that state around.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from pydantic import ValidationError
 
 from beg_pipeline.domain import politica_tentativas as politica
 from beg_pipeline.rpa.contrato import (
+    ESTADOS_TERMINAIS,
     ClasseFalha,
     EnvioIncerto,
     JobAceito,
@@ -37,6 +46,7 @@ from beg_pipeline.rpa.contrato import (
     classificar_falha,
     ler_arquivo_fatura,
 )
+from beg_pipeline.rpa.vagas import Vagas, VagasLocais
 
 if TYPE_CHECKING:
     from beg_pipeline.settings import Settings
@@ -115,6 +125,12 @@ class CallbacksLote:
         """The batch was interrupted (Dagster run terminated, Ctrl-C) while the item's job was in flight;
         ``cancelado``: the robot cancelled it (False: it had already finished, a later run adopts its result)."""
 
+    def aguardando_vaga(self, em_uso: int) -> None:
+        """Items wait: the robot budget has no free slot (``em_uso`` slots held in all). Once per wait."""
+
+    def vaga_obtida(self, espera_s: float) -> None:
+        """The wait announced by ``aguardando_vaga`` ended after ``espera_s`` seconds."""
+
 
 class _Fase(StrEnum):
     SUBMETENDO = "submetendo"
@@ -131,6 +147,8 @@ class _Acompanhamento:
     linhas_vistas: int = 0
     futuro: Future | None = None
     resultado: ResultadoDownload | None = None
+    vaga: str | None = None  # the robot slot held while the job is submitted or followed
+    status_visto: str | None = None  # the job's last known state: unchanged in the job list, no status call
 
 
 class _Lote:
@@ -144,10 +162,14 @@ class _Lote:
         max_por_operadora: int,
         job_timeout_s: float,
         relogio: Callable[[], float],
+        vagas: Vagas,
     ):
         self.client, self.callbacks, self.object_store, self.bucket = client, callbacks, object_store, bucket
         self.max_concorrencia, self.max_por_operadora = max_concorrencia, max_por_operadora
-        self.job_timeout_s, self.relogio = job_timeout_s, relogio
+        self.job_timeout_s, self.relogio, self.vagas = job_timeout_s, relogio, vagas
+        self.liberar: list[str] = []  # slots to free at the next exchange with the budget
+        self.associar: dict[str, str] = {}  # slot -> job id, recorded at the next exchange
+        self.aguardando_desde: float | None = None
         self.arquivos: ThreadPoolExecutor | None = None  # file downloads + preparar_pdf, apart from the submits
         self.fila: deque[ItemLote] = deque()
         self.ativos: list[_Acompanhamento] = []
@@ -179,8 +201,16 @@ class _Lote:
                 f"[{desfecho.classe}] {desfecho.mensagem}" if desfecho.mensagem else "")
         self._callback("concluido", item, desfecho)
 
+    def _soltar(self, a: _Acompanhamento) -> None:
+        """The job no longer takes a robot: its slot is freed at the next exchange with the budget."""
+        if a.vaga is not None:
+            self.liberar.append(a.vaga)
+            self.associar.pop(a.vaga, None)
+            a.vaga = None
+
     def _falhar(self, a: _Acompanhamento, mensagem: str, classe: ClasseFalha = ClasseFalha.TRANSITORIA,
                 incerto: bool = False) -> None:
+        self._soltar(a)
         if a in self.ativos:
             self.ativos.remove(a)
         desfecho = Desfecho(
@@ -200,25 +230,63 @@ class _Lote:
     # ------------------------------------------------------------------ submits
 
     def lancar(self, pool: ThreadPoolExecutor) -> None:
+        """Submit queued items within this batch's caps and the slots the budget grants; free the slots of jobs
+        that ended. Items without a slot stay queued for the next round."""
         ocupados = [a for a in self.ativos if a.fase is not _Fase.BUSCANDO]
         por_operadora = Counter(a.item.operadora.upper() for a in ocupados)
-        em_voo = len(ocupados)
+        livres = self.max_concorrencia - len(ocupados)
+        candidatos: list[ItemLote] = []
         adiados: deque[ItemLote] = deque()
-        while self.fila and em_voo < self.max_concorrencia:
+        while self.fila and len(candidatos) < livres:
             item = self.fila.popleft()
             operadora = item.operadora.upper()
             if por_operadora[operadora] >= self.max_por_operadora:
                 adiados.append(item)
                 continue
-            a = _Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio())
+            candidatos.append(item)
+            por_operadora[operadora] += 1
+        self.fila.extendleft(reversed(adiados))
+        if not candidatos and not self.liberar and not self.associar:
+            return
+        try:
+            acerto = self.vagas.acertar(self.liberar, self.associar, [i.operadora.upper() for i in candidatos])
+        except BaseException:
+            self.fila.extendleft(reversed(candidatos))
+            raise
+        self.liberar, self.associar = [], {}
+        negados = [item for item, vaga in zip(candidatos, acerto.vagas, strict=True) if vaga is None]
+        for item, vaga in zip(candidatos, acerto.vagas, strict=True):
+            if vaga is None:
+                continue
+            a = _Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio(), vaga=vaga)
             if not self._callback("antes_de_submeter", item):
                 self._falhar(a, "antes_de_submeter falhou; job não submetido")
                 continue
             a.futuro = pool.submit(self._submeter, item)
             self.ativos.append(a)
-            por_operadora[operadora] += 1
-            em_voo += 1
-        self.fila.extendleft(reversed(adiados))
+        self.fila.extendleft(reversed(negados))
+        if candidatos:
+            self._espera(bool(negados), acerto.em_uso)
+
+    def _espera(self, sem_vaga: bool, em_uso: int) -> None:
+        if sem_vaga and self.aguardando_desde is None:
+            self.aguardando_desde = self.relogio()
+            log.info("aguardando vaga de robô (%d em uso)", em_uso)
+            self._callback_geral("aguardando_vaga", em_uso)
+        elif not sem_vaga and self.aguardando_desde is not None:
+            self.fim_da_espera()
+
+    def fim_da_espera(self) -> None:
+        if self.aguardando_desde is not None:
+            espera = self.relogio() - self.aguardando_desde
+            self.aguardando_desde = None
+            self._callback_geral("vaga_obtida", espera)
+
+    def _callback_geral(self, nome: str, *args: Any) -> None:
+        try:
+            getattr(self.callbacks, nome)(*args)
+        except Exception:
+            log.exception("callback %s falhou", nome)
 
     def _submeter(self, item: ItemLote) -> JobAceito:
         if isinstance(item.pedido, PedidoSat):
@@ -260,40 +328,73 @@ class _Lote:
         self.houve_resposta = True
         aceito: JobAceito = futuro.result()
         a.item.job_id, a.fase, a.inicio = aceito.job_id, _Fase.ACOMPANHANDO, self.relogio()
+        # an adopted job (uncertain submit) may already be done: its status is asked in the next round
+        a.status_visto = None if aceito.adotado or aceito.status in ESTADOS_TERMINAIS else aceito.status
+        if a.vaga is not None:
+            self.associar[a.vaga] = aceito.job_id
         self._callback("submetido", a.item, aceito.job_id)
 
     # ------------------------------------------------------------------ polling
 
     def consultar(self, pool: ThreadPoolExecutor) -> None:
-        """One status call per job being followed (plus its log when the status does not carry it)."""
-        for a in [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]:
-            if self.fila and not self.api_perdida:
-                self.lancar(pool)  # refill now the robot slots the jobs polled so far have freed, not after the round
-            try:
-                estado = self.client.status(a.item.job_id)
-            except JobNaoEncontrado as exc:
-                self.houve_resposta = True
-                self._falhar(a, str(exc))
-                continue
-            except (RpaIndisponivel, RespostaInvalida) as exc:
-                if isinstance(exc, RpaIndisponivel):
-                    self._erro_global(exc)
-                log.warning("processo %s: status indisponível nesta rodada: %s", a.item.chave, exc)
-                self._verificar_prazo(a)
-                continue
-            except RpaErro as exc:
-                if isinstance(exc, RpaNaoAutorizado):
-                    self._erro_global(exc)
-                self._falhar(a, f"consulta de status: {exc}")
-                continue
-            self.houve_resposta = True
-            self._repassar_logs(a, estado)
-            if estado.concluido:
-                self._ao_concluir(a, estado)
-            elif estado.falhou:
-                self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
+        """One ``GET /jobs?limit=`` for the states of every job followed; then, concurrently, ``GET /status`` for
+        the jobs whose state changed or that the list does not show (all of them when the list fails)."""
+        seguidos = [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]
+        if not seguidos:
+            return
+        estados = self._lista_de_jobs(len(seguidos))
+        mudaram = []
+        for a in seguidos:
+            listado = estados.get(a.item.job_id) if estados is not None else None
+            if listado is not None and listado == a.status_visto:
+                self._verificar_prazo(a)  # unchanged: no status call
             else:
-                self._verificar_prazo(a)
+                mudaram.append(a)
+        respostas = [(a, pool.submit(self.client.status, a.item.job_id)) for a in mudaram]
+        for a, futuro in respostas:
+            exc = futuro.exception()
+            if exc is None:
+                self._status_recebido(a, futuro.result())
+            else:
+                self._status_falhou(a, exc)
+
+    def _lista_de_jobs(self, seguidos: int) -> dict[str, str | None] | None:
+        """``{job_id: status}`` of the newest jobs; None when the list cannot be read (every job is then asked)."""
+        limite = min(1000, seguidos + 4 * self.max_concorrencia + 50)
+        try:
+            jobs = self.client.jobs(limite)
+        except RpaErro as exc:
+            log.debug("lista de jobs indisponível nesta rodada: %s", exc)
+            return None
+        self.houve_resposta = True
+        return {job.job_id: job.status for job in jobs}
+
+    def _status_falhou(self, a: _Acompanhamento, exc: BaseException) -> None:
+        if isinstance(exc, JobNaoEncontrado):
+            self.houve_resposta = True
+            self._falhar(a, str(exc))
+        elif isinstance(exc, (RpaIndisponivel, RespostaInvalida)):
+            if isinstance(exc, RpaIndisponivel):
+                self._erro_global(exc)
+            log.warning("processo %s: status indisponível nesta rodada: %s", a.item.chave, exc)
+            self._verificar_prazo(a)
+        elif isinstance(exc, RpaErro):
+            if isinstance(exc, RpaNaoAutorizado):
+                self._erro_global(exc)
+            self._falhar(a, f"consulta de status: {exc}")
+        else:
+            raise exc
+
+    def _status_recebido(self, a: _Acompanhamento, estado: StatusJob) -> None:
+        self.houve_resposta = True
+        a.status_visto = estado.status
+        self._repassar_logs(a, estado)
+        if estado.concluido:
+            self._ao_concluir(a, estado)
+        elif estado.falhou:
+            self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
+        else:
+            self._verificar_prazo(a)
 
     def _repassar_logs(self, a: _Acompanhamento, estado: StatusJob) -> None:
         linhas = estado.logs
@@ -309,6 +410,7 @@ class _Lote:
             self._callback("ao_log", a.item, novas)
 
     def _ao_concluir(self, a: _Acompanhamento, estado: StatusJob) -> None:
+        self._soltar(a)  # the robot is done; fetching the file takes no robot slot
         if isinstance(a.item.pedido, PedidoSat):
             self.ativos.remove(a)
             desfecho = Desfecho(TipoDesfecho.COMPLETED, a.item.job_id, resultado=estado.result or {},
@@ -346,12 +448,15 @@ class _Lote:
                 estado = self.client.status(a.item.job_id)
             except RpaErro:
                 estado = None
+            if estado is not None:
+                self._repassar_logs(a, estado)
             if estado is not None and estado.concluido:
                 self._ao_concluir(a, estado)
                 return
             if estado is not None and estado.falhou:
                 self._falhar(a, estado.error or "job FAILED sem mensagem", classificar_falha(estado.error))
                 return
+        self._soltar(a)
         self.ativos.remove(a)
         mensagem = f"sem conclusão em {self.job_timeout_s:.0f} s" + (
             "; job cancelado" if cancelado else "; o job não pôde ser cancelado e pode ainda terminar")
@@ -414,18 +519,20 @@ def executar_lote(
     bucket: str | None = None,
     relogio: Callable[[], float] = time.monotonic,
     dormir: Callable[[float], None] = time.sleep,
+    vagas: Vagas | None = None,
 ) -> dict[str, Desfecho]:
     """Run every item to an outcome and return ``{chave: Desfecho}``.
 
-    At most ``max_concorrencia`` jobs (``max_por_operadora`` per carrier) are in flight; items with a
-    ``job_id`` are only followed. With ``object_store``, a completed download is COMPLETED only once
-    its file was fetched and is a PDF. Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
+    At most ``max_concorrencia`` jobs (``max_por_operadora`` per carrier) of this batch are in flight, and each
+    submit takes a slot of ``vagas`` (default: a budget of this batch alone); items with a ``job_id`` are only
+    followed (their slots are adopted). With ``object_store``, a completed download is COMPLETED only once its file
+    was fetched and is a PDF. Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
     after every item was reported, when the API never answered during the whole batch; ``ValueError``
     if two items share a ``chave``.
     """
     lote = _Lote(
         client, callbacks or CallbacksLote(), object_store, bucket, max_concorrencia, max_por_operadora,
-        job_timeout_s, relogio,
+        job_timeout_s, relogio, vagas or VagasLocais(max_concorrencia, max_por_operadora),
     )
     itens = list(itens)
     repetidas = [chave for chave, n in Counter(item.chave for item in itens).items() if n > 1]
@@ -443,6 +550,10 @@ def executar_lote(
     with (ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool,
           ThreadPoolExecutor(max_workers=max_concorrencia, thread_name_prefix="rpa-arquivos") as lote.arquivos):
         try:
+            if lote.ativos:
+                adotadas = lote.vagas.adotar([(a.item.operadora.upper(), a.item.job_id) for a in lote.ativos])
+                for a, vaga in zip(lote.ativos, adotadas, strict=True):
+                    a.vaga = vaga
             rodada = relogio()
             while lote.fila or lote.ativos:
                 if lote.api_perdida:
@@ -450,6 +561,7 @@ def executar_lote(
                 lote.lancar(pool)
                 dormir(max(0.0, poll_interval_s - (relogio() - rodada)))  # one round per interval, work included
                 rodada = relogio()
+                lote.vagas.renovar()
                 lote.colher()
                 lote.consultar(pool)
                 lote.fim_da_rodada()
@@ -458,7 +570,12 @@ def executar_lote(
                 lote.interromper()
             raise
         finally:
+            lote.fim_da_espera()
             lote.fim_da_rodada()
+            try:
+                lote.vagas.encerrar()
+            except Exception:  # slots not freed expire on their own; the outcomes matter more
+                log.exception("vagas de robô não liberadas; expiram sozinhas")
     contagem = Counter(d.tipo for d in lote.desfechos.values())
     log.info("lote concluído: %s", dict(contagem))
     if itens and not lote.houve_resposta and lote.erro_global is not None:

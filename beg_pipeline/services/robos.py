@@ -42,6 +42,7 @@ from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfech
 from beg_pipeline.seguranca import SegredoIlegivel
 from beg_pipeline.services import notificacoes, processos
 from beg_pipeline.services.contexto import Contexto
+from beg_pipeline.services.vagas_robo import VagasRobo
 from beg_pipeline.storage.base import ObjectStore, chave_fatura
 
 Log = Callable[[str], None]
@@ -75,11 +76,15 @@ class ResumoRobos:
     adotados: int = 0
     submissoes: int = 0
     pendentes: int = 0  # not attempted in this run (credentials, not yet published today, no robot, …)
+    esperas_por_vaga: int = 0  # times the run found the shared robot budget full
+    espera_por_vaga_s: float = 0.0
     linhas: list[dict[str, Any]] = field(default_factory=list)
 
-    def metadados(self) -> dict[str, int]:
+    def metadados(self) -> dict[str, int | float]:
         return {"concluidos": self.concluidos, "adotados": self.adotados, "submissoes": self.submissoes,
-                "pendentes": self.pendentes, **{f"falhas_{k.lower()}": v for k, v in sorted(self.falhas.items())}}
+                "pendentes": self.pendentes, "esperas_por_vaga": self.esperas_por_vaga,
+                "espera_por_vaga_s": round(self.espera_por_vaga_s, 1),
+                **{f"falhas_{k.lower()}": v for k, v in sorted(self.falhas.items())}}
 
 
 class _Registro(CallbacksLote):
@@ -132,6 +137,15 @@ class _Registro(CallbacksLote):
         if cancelado and trabalho.execucao_id:
             processos.cancelar_execucao(self.ctx, SISTEMA, trabalho.execucao_id,
                                         f"execução interrompida (run encerrada): job {item.job_id} cancelado no robô")
+
+    def aguardando_vaga(self, em_uso: int) -> None:
+        self.resumo.esperas_por_vaga += 1
+        self.log(f"aguardando vaga de robô ({em_uso} em uso): os limites BEG_RPA_MAX_CONCURRENCY valem para todas as "
+                 "execuções; os jobs seguem quando outras execuções liberarem vagas")
+
+    def vaga_obtida(self, espera_s: float) -> None:
+        self.resumo.espera_por_vaga_s += espera_s
+        self.log(f"vaga de robô obtida após {espera_s:.0f} s de espera")
 
     def _anunciar(self, mensagem: str) -> None:
         """Log an outcome after the robot lines that led to it (a failed log write never changes the outcome)."""
@@ -203,6 +217,7 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
     settings = ctx.settings
     fila = trabalhos
     rodada = 0
+    vagas = VagasRobo(ctx)
     while fila and politica.resta_tentativa(rodada, settings.max_tentativas):
         if rodada:
             espera = politica.espera_entre_rodadas(rodada, settings.rpa_retry_backoff_s)
@@ -215,7 +230,7 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
                           ignorar_jobs=frozenset(t.conhecidos - {t.job_id})) for k, t in por_chave.items()]
         try:
             executar_lote(client, itens, **parametros_lote(settings), callbacks=registro, object_store=store,
-                          dormir=dormir)
+                          dormir=dormir, vagas=vagas)
         finally:
             _contar(resumo, por_chave, registro.desfechos)
         rodada += 1

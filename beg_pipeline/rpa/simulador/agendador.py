@@ -31,6 +31,9 @@ class Agendador:
     jobs: dict[str, JobSimulado]
     falhas: Counter[str]
     submissoes_por_processo: Counter[str]
+    em_voo: Counter[str]
+    max_em_voo: int
+    max_em_voo_por_operadora: Counter[str]
     _cond: threading.Condition
     _rng: random.Random
     _fila: deque[JobSimulado]
@@ -90,6 +93,7 @@ class Agendador:
                 self._rodando.remove(job)
                 self._ocupar_vagas(time.monotonic())  # the freed slot takes the next job now, not after the wave
             if job.status == "RUNNING":
+                self._em_voo(job, -1)
                 self._busca_registrada(job)
                 if error is None:
                     job.status, job.result = "COMPLETED", result
@@ -111,6 +115,14 @@ class Agendador:
     def _contar_falha(self, tipo: str) -> None:
         with self._cond:
             self.falhas[tipo] += 1
+
+    def _em_voo(self, job: JobSimulado, delta: int) -> None:
+        """Jobs PENDING or RUNNING, in all and per carrier, and the most ever seen (called with the lock held)."""
+        self.em_voo[job.operadora] += delta
+        if delta > 0:
+            self.max_em_voo = max(self.max_em_voo, sum(self.em_voo.values()))
+            self.max_em_voo_por_operadora[job.operadora] = max(self.max_em_voo_por_operadora[job.operadora],
+                                                               self.em_voo[job.operadora])
 
     # ------------------------------------------------------------------ views
 
@@ -175,5 +187,6 @@ class Agendador:
             if travado:
                 self.falhas["travado"] += 1
             self._fila.append(job)
+            self._em_voo(job, +1)
             self._cond.notify_all()
         return job

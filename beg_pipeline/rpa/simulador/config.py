@@ -21,6 +21,7 @@ class SimuladorConfig(BaseModel):
     capacidade: int = Field(default=5, gt=0)
     operadoras: set[str] = Field(default_factory=lambda: set(OPERADORAS_CONHECIDAS))
     status_aceite: Literal[200, 202] = 200
+    rtt_s: float = Field(default=0.0, ge=0)  # network round trip: each HTTP call waits this long before its answer
 
     falha_5xx_submit: Taxa = 0.0
     falha_5xx_status: Taxa = 0.0  # status, logs and job list

@@ -60,6 +60,8 @@ class Rotas:
         rota = f"{metodo} /{segmentos[0]}" if segmentos[0] else f"{metodo} /"
         with self._cond:
             self.requisicoes[rota] += 1
+        if self.config.rtt_s:
+            time.sleep(self.config.rtt_s)  # the network, outside any lock: each connection has its own thread
         cabecalhos: dict[str, str] = {}
         try:
             codigo, resposta, json_sujeito = self._rotear(h, metodo, segmentos, partes.query, corpo)
@@ -173,6 +175,7 @@ class Rotas:
                 self._rodando.remove(job)
             if job.pdf is not None:
                 job.pdf.cancel()
+            self._em_voo(job, -1)
             job.status, job.completed_at = "CANCELLED", agora_iso()
             job.registrar("Job cancelado", "WARNING")
             self._cond.notify_all()

@@ -98,6 +98,9 @@ class Simulador(Rotas, Agendador, PortalSimulado):
         self.submissoes_por_processo: Counter[str] = Counter()  # jobs created per processo_id ("SAT/<id>" for SAT)
         self.falhas: Counter[str] = Counter()
         self.requisicoes: Counter[str] = Counter()
+        self.em_voo: Counter[str] = Counter()  # jobs PENDING or RUNNING per carrier
+        self.max_em_voo = 0  # the most jobs in flight ever seen, in all and per carrier
+        self.max_em_voo_por_operadora: Counter[str] = Counter()
 
     def __repr__(self) -> str:
         return f"Simulador({self.base_url or 'parado'}, token=<oculto>)"

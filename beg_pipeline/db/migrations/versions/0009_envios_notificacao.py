@@ -1,7 +1,7 @@
 """envios de notificação: outbox for e-mail and webhooks, channel preferences, notifications that resolve
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 08:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import beg_pipeline.db.models
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

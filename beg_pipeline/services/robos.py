@@ -2,6 +2,9 @@
 
 One process's failure never fails the others; only an unreachable robot API ends the run in error
 (after every outcome was written).
+
+Over 400 lines on purpose: downloads and SAT uploads share adoption, slot hooks, registration and the retry loop,
+which read best next to each other.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """HTTP client of the robot API: retries as ``politica_tentativas.PoliticaHttp`` says, safe submits, redaction.
 
 The token goes only to the API's origin; every body is read with a byte cap and an overall deadline; redirects are
-followed only within the same origin (``procedencia`` says what else a robot's answer may point to)."""
+followed only within the same origin (``procedencia`` says what else a robot's answer may point to).
+
+Slightly over 400 lines: every call of the contract goes through the one retry, redaction and safety path here."""
 
 from __future__ import annotations
 

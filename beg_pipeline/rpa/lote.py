@@ -11,9 +11,6 @@ state changed or that the list does not show.
 
 Over 400 lines: one batch loop (submits, polling, outcomes) whose parts share its state; split, they would pass
 that state around.
-
-Over 400 lines on purpose: submit, follow, fetch, time out and interrupt share one batch state and its
-invariants (one job per item, one slot per job); split apart they would be harder to check.
 """
 
 from __future__ import annotations

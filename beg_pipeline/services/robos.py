@@ -305,23 +305,27 @@ def _motivo(exc: Exception) -> str:
     return str(exc)
 
 
-def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso):
+def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, operadora: str | None = None):
+    """The month's processes in ``status`` with their client and carrier (only ``operadora``'s when given)."""
+    consulta = (select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
+                .join(Operadora, Cliente.operadora_id == Operadora.id)
+                .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value))
+    if operadora is not None:
+        consulta = consulta.where(Operadora.codigo == operadora)
     with ctx.db.leitura() as s:
-        return s.execute(
-            select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
-            .join(Operadora, Cliente.operadora_id == Operadora.id)
-            .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value)
-            .order_by(Operadora.codigo, Cliente.razao_social)
-        ).all()
+        return s.execute(consulta.order_by(Operadora.codigo, Cliente.razao_social)).all()
 
 
 def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
-                   log: Log = print, dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
-    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job."""
+                   log: Log = print, dormir: Callable[[float], None] = time.sleep,
+                   apenas_operadora: str | None = None) -> ResumoRobos:
+    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job
+    (only the processes of carrier code ``apenas_operadora`` when given: one month split into runs per carrier)."""
     particao = calendario.particao_de_mes_ano(mes_ano)
     resumo = ResumoRobos(mes_ano, TipoExecucao.DOWNLOAD_FATURA)
     trabalhos, candidatos = [], {}
-    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD):
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD,
+                                                          apenas_operadora):
         motivo = _motivo_para_esperar(processo, cliente, operadora, hoje, ctx)
         if motivo:
             resumo.pendentes += 1

@@ -8,9 +8,10 @@ import pytest
 
 from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
-MODULES = ["dagster", "dagster_webserver", "dagster_graphql", "dagster_postgres", "dagster_celery", "celery", "redis",
-           "sqlalchemy", "alembic", "psycopg2", "pandas", "openpyxl", "pydantic", "pydantic_settings", "stdnum",
-           "cryptography", "argon2", "requests", "minio", "pypdf", "fpdf", "streamlit", "click", "pytest", "hypothesis", "moto", "playwright"]
+MODULES = ["dagster", "dagster_webserver", "dagster_graphql", "dagster_postgres", "dagster_celery", "celery",
+           "redis", "sqlalchemy", "alembic", "psycopg2", "pandas", "openpyxl", "pydantic", "pydantic_settings",
+           "stdnum", "cryptography", "argon2", "requests", "minio", "pypdf", "fpdf", "streamlit", "click", "pytest",
+           "hypothesis", "moto", "playwright"]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -6,11 +6,13 @@ import contextlib
 import datetime as dt
 import os
 import subprocess
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -44,13 +46,13 @@ def vhost_rabbitmq():
 
 
 @contextlib.contextmanager
-def banco_dagster():
+def banco_dagster(postgres_url: str | None = POSTGRES_URL):
     """A fresh PostgreSQL database for the Dagster instance; yields its DAGSTER_PG_* variables."""
-    if not POSTGRES_URL:
+    if not postgres_url:
         pytest.skip("BEG_TEST_POSTGRES_URL not set")
-    url = make_url(POSTGRES_URL)
+    url = make_url(postgres_url)
     nome = f"dagster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{nome}"'))
     try:
@@ -90,6 +92,33 @@ def workers(nomes: tuple[str, ...], env: dict[str, str], logs: Path):
         yield processos
     finally:
         parar_grupos(list(processos.values()), espera_s=30)
+
+
+_BACKFILL = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+
+
+def lancar_backfill(porta: int, particoes: list[str], job: str = "downloads_por_operadora_job") -> str:
+    """A backfill of ``job``'s ``particoes`` through the webserver's GraphQL API, as the UI launches it."""
+    resposta = requests.post(f"http://127.0.0.1:{porta}/graphql", timeout=60, json={
+        "query": _BACKFILL, "variables": {"p": {"partitionNames": particoes, "selector": {
+            "partitionSetName": f"{job}_partition_set",
+            "repositorySelector": {"repositoryLocationName": "beg_pipeline", "repositoryName": "__repository__"}}}}})
+    resultado = resposta.json()["data"]["launchPartitionBackfill"]
+    if resultado["__typename"] != "LaunchBackfillSuccess":
+        raise RuntimeError(f"backfill recusado: {resultado}")
+    return resultado["backfillId"]
+
+
+def workers_prontos(broker: str, n: int, timeout: float = 120) -> None:
+    """Wait until ``n`` Celery workers answer a ping on ``broker``."""
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    limite = time.monotonic() + timeout
+    while len(app.control.ping(timeout=1.0)) < n:
+        if time.monotonic() > limite:
+            raise RuntimeError(f"{n} workers Celery não responderam em {timeout:.0f} s")
 
 
 def pico_em_voo(jobs: list) -> tuple[int, Counter]:

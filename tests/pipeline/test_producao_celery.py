@@ -11,7 +11,6 @@ from collections import Counter
 
 import dagster as dg
 import pytest
-import requests
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Processo
@@ -24,6 +23,7 @@ from tests.pipeline_fixtures import simulador
 from tests.producao_servicos import (
     banco_dagster,
     home_producao,
+    lancar_backfill,
     pico_em_voo,
     servicos_ou_pular,
     vhost_rabbitmq,
@@ -34,8 +34,7 @@ MESES = {"10/2026": "2026-10-01", "11/2026": "2026-11-01"}
 N_CLIENTES = 60
 CAP_TOTAL, CAP_OPERADORA = 4, 2  # two runs at once (one per worker) of at most 2 jobs each: never above 4
 
-_BACKFILL = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
-  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+
 
 
 def _esperar(condicao, timeout: float, descricao: str, intervalo: float = 0.5):
@@ -77,12 +76,7 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
             with dagster_no_ar(home, env, tmp_path, timeout=180) as porta, \
                     workers(("worker1", "worker2"), env, tmp_path) as processos:
                 particoes = [f"{p}|{o}" for p in MESES.values() for o in operadoras]
-                resposta = requests.post(f"http://127.0.0.1:{porta}/graphql", timeout=60, json={
-                    "query": _BACKFILL, "variables": {"p": {"partitionNames": particoes, "selector": {
-                        "partitionSetName": "downloads_por_operadora_job_partition_set",
-                        "repositorySelector": {"repositoryLocationName": "beg_pipeline",
-                                               "repositoryName": "__repository__"}}}}}).json()
-                assert resposta["data"]["launchPartitionBackfill"]["__typename"] == "LaunchBackfillSuccess", resposta
+                lancar_backfill(porta, particoes)
 
                 def run_do_worker1_com_jobs():
                     return next((r for r in _runs(instance) if r.status == dg.DagsterRunStatus.STARTED

@@ -52,7 +52,8 @@ def _rodada(n: int, n_workers: int) -> dict:
                    "BEG_RPA_JOB_TIMEOUT_S": "120", "BEG_RPA_MAX_CONCURRENCY": str(CAP_TOTAL),
                    "BEG_RPA_MAX_CONCURRENCY_POR_OPERADORA": str(CAP_OPERADORA), "DAGSTER_HOME": str(home),
                    "DAGSTER_CELERY_BROKER_URL": broker, "DAGSTER_CELERY_BACKEND_URL": "redis://127.0.0.1:6379/0",
-                   "DAGSTER_COMPUTE_LOGS_DIR": str(Path(tmp) / "compute_logs")}
+                   "DAGSTER_COMPUTE_LOGS_DIR": str(Path(tmp) / "compute_logs"),
+                   "DAGSTER_MAX_CONCURRENT_RUNS": str(n_workers)}
             antigos = {k: os.environ.get(k) for k in env}
             os.environ.update(env)
             try:

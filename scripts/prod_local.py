@@ -42,6 +42,7 @@ def ambiente(base: dict[str, str]) -> dict[str, str]:
         "DAGSTER_CELERY_BROKER_URL": "pyamqp://guest:guest@127.0.0.1:5672//",
         "DAGSTER_CELERY_BACKEND_URL": "redis://127.0.0.1:6379/0",
         "DAGSTER_COMPUTE_LOGS_DIR": str(home / "compute_logs"),
+        "DAGSTER_MAX_CONCURRENT_RUNS": str(len(topologia.WORKERS_LOCAIS)),
     }
     env = {**padrao, **{k: v for k, v in base.items() if k in topologia.VARIAVEIS}}
     # The secrets: the shell's, else files created once in the data dir (mode 0600), the same for every process.

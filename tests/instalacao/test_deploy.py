@@ -73,7 +73,8 @@ def test_helm_values_use_the_image_the_variables_and_the_queue_rules_of_the_topo
     assert set(topologia.VARIAVEIS_BEG) <= _variaveis(texto) <= set(topologia.VARIAVEIS)
     fila = valores["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     coordenador = PRODUCAO["run_coordinator"]["config"]
-    assert fila["maxConcurrentRuns"] == coordenador["max_concurrent_runs"]
+    assert coordenador["max_concurrent_runs"] == {"env": "DAGSTER_MAX_CONCURRENT_RUNS"}
+    assert isinstance(fila["maxConcurrentRuns"], int)
     assert fila["tagConcurrencyLimits"] == coordenador["tag_concurrency_limits"]
     monitoramento = valores["dagsterDaemon"]["runMonitoring"]
     assert monitoramento["maxRuntimeSeconds"] == PRODUCAO["run_monitoring"]["max_runtime_seconds"]

@@ -67,7 +67,7 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
                "BEG_RPA_MAX_CONCURRENCY": str(CAP_TOTAL), "BEG_RPA_MAX_CONCURRENCY_POR_OPERADORA": str(CAP_OPERADORA),
                "DAGSTER_HOME": str(home), "DAGSTER_CELERY_BROKER_URL": broker,
                "DAGSTER_CELERY_BACKEND_URL": "redis://127.0.0.1:6379/0",
-               "DAGSTER_COMPUTE_LOGS_DIR": str(tmp_path / "compute_logs")}
+               "DAGSTER_COMPUTE_LOGS_DIR": str(tmp_path / "compute_logs"), "DAGSTER_MAX_CONCURRENT_RUNS": "2"}
         for nome in (n for n in env if n.startswith("DAGSTER_")):  # this process reads the instance too
             monkeypatch.setenv(nome, env[nome])
         with dg.DagsterInstance.from_config(str(home)) as instance:

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from beg_pipeline.db.models import Processo
+from beg_pipeline.db.models import Cliente, Operadora, Processo
 from beg_pipeline.downloads_por_operadora import OPERADORAS
 from beg_pipeline.producao.celery_app import TAG_WORKER
 from beg_pipeline.rpa.simulador import SimuladorConfig
@@ -59,6 +59,11 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
         mes_com_processos(ctx, n_clientes=N_CLIENTES, mes_ano=mes_ano)
     with ctx.db.leitura() as s:
         ids = {str(i) for i in s.scalars(select(Processo.id))}
+        por_particao: dict[str, set[str]] = {}  # "2026-10-01|OI" → its processes
+        for pid, mes_ano, operadora in s.execute(
+                select(Processo.id, Processo.mes_ano, Operadora.codigo).join(Cliente, Processo.cliente_id == Cliente.id)
+                .join(Operadora, Cliente.operadora_id == Operadora.id)):
+            por_particao.setdefault(f"{MESES[mes_ano]}|{operadora}", set()).add(str(pid))
     assert len(ids) == 2 * N_CLIENTES
     config = SimuladorConfig(latencia_s=0.6, jitter_s=0.1, capacidade=20, semente=11)
     with vhost_rabbitmq() as broker, banco_dagster() as pg, simulador(config) as sim:
@@ -78,10 +83,14 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
                 particoes = [f"{p}|{o}" for p in MESES.values() for o in operadoras]
                 lancar_backfill(porta, particoes)
 
+                def em_voo(particao: str) -> int:
+                    return sum(1 for j in list(sim.jobs.values())
+                               if j.pedido.processo_id in por_particao[particao] and j.completed_at is None)
+
                 def run_do_worker1_com_jobs():
                     return next((r for r in _runs(instance) if r.status == dg.DagsterRunStatus.STARTED
                                  and r.tags.get(TAG_WORKER, "").startswith("worker1@")
-                                 and sum(sim.submissoes_por_processo.values()) >= 3), None)
+                                 and em_voo(r.tags["dagster/partition"]) >= 1), None)
 
                 vitima = _esperar(run_do_worker1_com_jobs, 240, "um run do worker1 com jobs no robô")
                 os.killpg(processos["worker1"].pid, signal.SIGKILL)
@@ -96,10 +105,12 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
                 _esperar(todos_concluidos, 420, "todas as partições mês × operadora com um run bem-sucedido", 2)
                 runs = _runs(instance)
                 vitima = instance.get_run_by_id(vitima.run_id)
+                retentativas = [r for r in runs if r.tags.get("dagster/parent_run_id") == vitima.run_id]
+                logs_retentativa = "\n".join(e.user_message for r in retentativas for e in instance.all_logs(r.run_id))
         assert vitima.status == dg.DagsterRunStatus.FAILURE, vitima.status
-        retentativas = [r for r in runs if r.tags.get("dagster/parent_run_id") == vitima.run_id]
         assert [r.status for r in retentativas] == [dg.DagsterRunStatus.SUCCESS]
         assert retentativas[0].tags[TAG_WORKER].startswith("worker2@")
+        assert "adotando o job" in logs_retentativa  # the killed run's robot jobs, followed and not resubmitted
         assert {r.tags.get(TAG_WORKER, "").split("@")[0] for r in runs} >= {"worker1", "worker2"}
         assert set(sim.submissoes_por_processo) == ids
         assert Counter(sim.submissoes_por_processo.values()) == Counter({1: len(ids)})

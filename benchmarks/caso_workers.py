@@ -63,10 +63,10 @@ def _rodada(n: int, n_workers: int) -> dict:
                     nomes = tuple(f"worker{i + 1}" for i in range(n_workers))
                     with dagster_no_ar(home, env, Path(tmp), timeout=240) as porta, workers(nomes, env, Path(tmp)):
                         workers_prontos(broker, n_workers)
-                        inicio = time.perf_counter()
-                        lancar_backfill(porta, [f"{PARTICAO}|{o}" for o in operadoras])
-                        runs = _esperar_runs(instance, len(operadoras), timeout=1800)
-                        parede = time.perf_counter() - inicio
+                        with dados.Cronometro() as cronometro:
+                            lancar_backfill(porta, [f"{PARTICAO}|{o}" for o in operadoras])
+                            runs = _esperar_runs(instance, len(operadoras), timeout=1800)
+                        parede = cronometro.s
             finally:
                 for k, v in antigos.items():
                     if v is None:
@@ -81,7 +81,11 @@ def _rodada(n: int, n_workers: int) -> dict:
             aguardando = s.scalar(select(func.count()).select_from(Processo)
                                   .where(Processo.status_processo == "AGUARDANDO_APROVACAO"))
     sucesso = all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    return {"parede_s": parede, "runs": len(runs), "sucesso": sucesso, "baixados": aguardando,
+    # CPU while the month ran: the whole machine's (2 cores = 2 s per second), and this process's, which is
+    # mostly the simulator (one process, one core at most, serving every worker).
+    return {"parede_s": parede, "cpu_maquina_s": round(cronometro.maquina_cpu_s, 1),
+            "cpu_simulador_s": round(cronometro.cpu_s, 1), "runs": len(runs), "sucesso": sucesso,
+            "baixados": aguardando,
             "uma_vez": len(submissoes) == n and set(submissoes.values()) == {1}, "pico": pico,
             "pico_operadora": max(pico_operadora.values(), default=0),
             "workers": sorted({r.tags.get("beg/celery_worker", "?").split("@")[0] for r in runs})}

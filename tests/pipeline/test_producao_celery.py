@@ -98,9 +98,8 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
 
                 def todos_concluidos():
                     runs = _runs(instance)
-                    por_particao = {r.tags["dagster/partition"] for r in runs
-                                    if r.status == dg.DagsterRunStatus.SUCCESS}
-                    return por_particao >= set(particoes) and all(r.is_finished for r in runs)
+                    concluidas = {r.tags["dagster/partition"] for r in runs if r.status == dg.DagsterRunStatus.SUCCESS}
+                    return concluidas >= set(particoes) and all(r.is_finished for r in runs)
 
                 _esperar(todos_concluidos, 420, "todas as partições mês × operadora com um run bem-sucedido", 2)
                 runs = _runs(instance)

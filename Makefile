@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
 export BEG_DATA_DIR ?= $(CURDIR)/.beg
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install dev lint test test-long bench clean
+.PHONY: install dev prod-local lint test test-long bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,14 @@ dev: install
 	$(BIN)/beg db upgrade
 	@test -f "$(BEG_DATA_DIR)/usuarios-demo.txt" || $(BIN)/beg demo
 	$(BIN)/python scripts/dev_servicos.py
+
+# The production topology on this machine (README "Produção"): its own data dir and Dagster home.
+PROD_DATA_DIR    ?= $(CURDIR)/.beg-prod
+PROD_DAGSTER_HOME ?= $(CURDIR)/.dagster_prod
+prod-local: export BEG_DATA_DIR = $(PROD_DATA_DIR)
+prod-local: export DAGSTER_HOME = $(PROD_DAGSTER_HOME)
+prod-local: install
+	$(BIN)/python scripts/prod_local.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
+from beg_pipeline.downloads_por_operadora import construir_job, operadoras_sensor
 from beg_pipeline.jobs import todos as jobs
 from beg_pipeline.partitions import nas_particoes, particoes_mensais
 from beg_pipeline.resources import ConfiguracaoResource, recursos
@@ -27,9 +28,10 @@ def construir_definicoes(configuracao: ConfiguracaoResource | None = None) -> dg
     return dg.Definitions(
         assets=[nas_particoes(a, particoes) for a in (processos_mensais, faturas, envios_sat, relatorio_mensal)],
         asset_checks=verificacoes_mensais(particoes),
-        jobs=jobs,
+        jobs=[*jobs, construir_job(particoes)],
         schedules=construir_agendamentos(settings),
-        sensors=[aprovacoes_sensor, falhas_de_execucao_sensor, envios_notificacao_sensor, saude_robo_sensor],
+        sensors=[aprovacoes_sensor, falhas_de_execucao_sensor, envios_notificacao_sensor, saude_robo_sensor,
+                 operadoras_sensor],
         resources=recursos(configuracao),
         executor=dg.in_process_executor,
     )

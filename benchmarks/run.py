@@ -39,6 +39,7 @@ CASOS = {
     "5": ("caso_memoria", "memória"),
     "6": ("caso_crescimento", "crescimento"),
     "7": ("caso_orcamento", "dois meses ao mesmo tempo: um orçamento de robôs"),
+    "8": ("caso_workers", "1 vs 2 workers Celery (topologia de produção)"),
 }
 TAMANHOS = {  # n: accounts (cases 1, 6); clientes: case 2; aprovacoes: case 3; fila: case 4; memoria: case 5
     "normal": dict(n=400, clientes=10_000, aprovacoes=10_000, fila=10_000, memoria=5_000),

@@ -337,30 +337,32 @@ def _motivo(exc: Exception) -> str:
     return str(exc)
 
 
-def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, processo_id: uuid.UUID | None = None):
-    """The month's processes in ``status`` (only ``processo_id`` when given: a run launched for one process)."""
+def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, processo_id: uuid.UUID | None = None,
+                      operadora: str | None = None):
+    """The month's processes in ``status`` with their client and carrier (only ``processo_id`` when given: a run
+    launched for one process; only ``operadora``'s when given: one month split into runs per carrier)."""
+    consulta = (select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
+                .join(Operadora, Cliente.operadora_id == Operadora.id)
+                .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value))
+    if processo_id is not None:
+        consulta = consulta.where(Processo.id == processo_id)
+    if operadora is not None:
+        consulta = consulta.where(Operadora.codigo == operadora)
     with ctx.db.leitura() as s:
-        consulta = (
-            select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
-            .join(Operadora, Cliente.operadora_id == Operadora.id)
-            .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value)
-            .order_by(Operadora.codigo, Cliente.razao_social)
-        )
-        if processo_id is not None:
-            consulta = consulta.where(Processo.id == processo_id)
-        return s.execute(consulta).all()
+        return s.execute(consulta.order_by(Operadora.codigo, Cliente.razao_social)).all()
 
 
 def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
                    log: Log = print, dormir: Callable[[float], None] = time.sleep,
-                   processo_id: uuid.UUID | None = None) -> ResumoRobos:
+                   processo_id: uuid.UUID | None = None, apenas_operadora: str | None = None) -> ResumoRobos:
     """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job
-    (only ``processo_id`` when given)."""
+    (only ``processo_id`` when given; only the processes of carrier code ``apenas_operadora`` when given: one month
+    split into runs per carrier)."""
     particao = calendario.particao_de_mes_ano(mes_ano)
     resumo = ResumoRobos(mes_ano, TipoExecucao.DOWNLOAD_FATURA)
     trabalhos, candidatos = [], {}
     for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD,
-                                                          processo_id):
+                                                          processo_id, apenas_operadora):
         motivo = _motivo_para_esperar(processo, cliente, operadora, hoje, ctx)
         if motivo:
             resumo.pendentes += 1

@@ -8,9 +8,10 @@ import pytest
 
 from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
-MODULES = ["dagster", "dagster_webserver", "dagster_graphql", "dagster_postgres", "sqlalchemy", "alembic", "psycopg2",
-           "pandas", "openpyxl", "pydantic", "pydantic_settings", "stdnum", "cryptography", "argon2", "requests",
-           "minio", "pypdf", "fpdf", "streamlit", "click", "pytest", "hypothesis", "moto", "playwright", "aiosmtpd"]
+MODULES = ["dagster", "dagster_webserver", "dagster_graphql", "dagster_postgres", "dagster_celery", "celery",
+           "redis", "sqlalchemy", "alembic", "psycopg2", "pandas", "openpyxl", "pydantic", "pydantic_settings",
+           "stdnum", "cryptography", "argon2", "requests", "minio", "pypdf", "fpdf", "streamlit", "click", "pytest",
+           "hypothesis", "moto", "playwright", "aiosmtpd"]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -22,6 +23,7 @@ def test_dagster_family_is_one_release():
     versions = {name: md.version(name) for name in ("dagster", "dagster-webserver", "dagster-graphql")}
     assert len(set(versions.values())) == 1, versions
     assert f"dagster=={versions['dagster']}" in md.requires("dagster-postgres")
+    assert f"dagster=={versions['dagster']}" in md.requires("dagster-celery")
 
 
 def test_stdnum_knows_the_alphanumeric_cnpj():

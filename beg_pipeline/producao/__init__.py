@@ -1,0 +1,1 @@
+"""Production topology: Dagster runs launched onto Celery workers (see README "Produção")."""

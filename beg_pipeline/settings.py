@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     cron_relatorio: str = "0 7 5 * *"
     cron_limpeza_logs: str = "0 3 * * 0"
     cron_backup: str = "0 2 * * *"
+    agendamentos_ligados: bool = Field(
+        default=False, description="Schedules start ON (production); off by default so `make dev` runs nothing by "
+                                   "the clock. Sensors are always on.")
 
     @field_validator("timezone")
     @classmethod

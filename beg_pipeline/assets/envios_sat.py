@@ -3,14 +3,18 @@
 import dagster as dg
 
 from beg_pipeline.assets.faturas import faturas
-from beg_pipeline.assets.metadados import tabela
+from beg_pipeline.assets.metadados import LEGENDA_ROBOS, legenda, tabela
 from beg_pipeline.domain.calendario import mes_ano_de_particao
 from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import BancoResource, RoboResource
 from beg_pipeline.services.robos import enviar_ao_sat
 
 
-@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[faturas], kinds={"python"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[faturas], kinds={"python"},
+          description="Envio ao SAT, pelo robô, de cada fatura aprovada do mês (AGUARDANDO_ENVIO_SAT → "
+                      "UPLOAD_REALIZADO). Um envio em andamento é acompanhado, nunca repetido. O sensor "
+                      "aprovacoes_sensor roda este ativo sozinho depois de cada aprovação.",
+          metadata=legenda({"mes_ano": "mês de referência (MM/AAAA)", **LEGENDA_ROBOS}))
 def envios_sat(context: dg.AssetExecutionContext, banco: BancoResource, robo: RoboResource) -> dg.MaterializeResult:
     """AGUARDANDO_ENVIO_SAT → UPLOAD_REALIZADO; an in-flight SAT job is adopted, a process never sent twice."""
     mes_ano = mes_ano_de_particao(context.partition_key)

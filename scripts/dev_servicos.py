@@ -44,7 +44,7 @@ def main() -> int:
                               f"http://127.0.0.1:{args.porta_simulador}/health"),
         "Dagster": ([str(BIN / "dagster"), "dev", "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1", "-p",
                      str(args.porta_dagster)], f"http://127.0.0.1:{args.porta_dagster}/server_info"),
-        "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "streamlit_app.py"),
+        "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "servidor.py"),
                                      "--server.address", "127.0.0.1", "--server.port", str(args.porta_app),
                                      "--server.headless", "true", "--browser.gatherUsageStats", "false",
                                      "--client.showErrorDetails", "none"],

@@ -31,15 +31,16 @@ if not pagina.total:
 tabela = pd.DataFrame([{
     "Cliente": l["cliente"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
     "Situação": formatos.status_processo(l["status_processo"]) + (f" ({l['pendencia']})" if l["pendencia"] else ""),
+    "Última falha": l["classe_ultima_falha"] or "",  # next to the status: on a laptop the last columns are cut
     "Valor": formatos.moeda(l["valor_fatura"]),
     "Vencimento": formatos.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
-    "Última falha": l["classe_ultima_falha"] or "",
 } for l in pagina.linhas])
 st.caption("Clique numa linha para abrir o processo.")
 evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
                       key=f"processos-{chave_filtros}-{numero}", height=layout.altura(len(tabela)),
-                      column_config={"Cliente": st.column_config.TextColumn(width=300),
+                      column_config={"Cliente": st.column_config.TextColumn(width=240),
                                      "Situação": st.column_config.TextColumn(width=180),
+                                     "Última falha": st.column_config.TextColumn(width=120),
                                      "Valor": st.column_config.TextColumn(width=110, alignment="right")})
 col_pagina, col_total = st.columns([1, 4], vertical_alignment="bottom")
 col_pagina.number_input("Página", min_value=1, max_value=pagina.paginas, step=1, key=f"pagina-{chave_filtros}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -58,12 +59,13 @@ def test_every_profile_visits_every_page_keeps_the_session_and_logs_out(servidor
             assert len(caminhos) >= 4, caminhos
             perfil = email.split("@")[0]
             for caminho in caminhos:
-                pagina = caminho.rstrip("/").rsplit("/", 1)[-1] or "inicio"
+                pagina = urlsplit(caminho).path.strip("/") or "inicio"
                 page.goto(caminho if caminho.startswith("http") else url + caminho)  # a reload / deep link
                 _esperar(page)
                 expect(page.get_by_role("button", name="Sair")).to_be_visible(timeout=ESPERA_MS)
                 _conferir_texto(page, f"{perfil} {pagina} {tela}")
-                if pagina == "fila_aprovacao" and page.get_by_test_id("stDataFrame").count():
+                if page.get_by_role("heading", name="Fila de aprovação").count():
+                    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=ESPERA_MS)
                     caixa = page.get_by_test_id("stDataFrame").first.bounding_box()
                     assert caixa["x"] >= 0 and caixa["x"] + LARGURA_ATE_SINAIS <= largura
                     assert caixa["width"] >= LARGURA_ATE_SINAIS, f"'Sinais' fora da tela em {tela}"

@@ -32,12 +32,17 @@ def origem() -> tuple[str | None, str | None]:
     return ip_de(cabecalhos, st.context.ip_address), user_agent[:500] if user_agent else None
 
 
+def _token() -> str | None:
+    """The session cookie this browser sent when the page was (re)loaded, if any."""
+    token = st.context.cookies.get(sessoes.COOKIE)
+    return token if isinstance(token, str) else None  # AppTest answers with a stand-in object
+
+
 def ator() -> Ator | None:
     """The logged-in user, re-read from the database on every call: a deactivated user loses access at once."""
     usuario_id = st.session_state.get(CHAVE_USUARIO)
     if usuario_id is None or st.session_state.get(CHAVE_VIA_COOKIE):
-        token = st.context.cookies.get(sessoes.COOKIE)
-        atual = sessoes.ator_da_sessao(contexto(), token, *origem()) if token else None
+        atual = sessoes.ator_da_sessao(contexto(), _token(), *origem())
         if atual is not None:
             st.session_state[CHAVE_USUARIO], st.session_state[CHAVE_VIA_COOKIE] = atual.usuario_id, True
             return atual
@@ -89,6 +94,6 @@ def guardar_cookie() -> None:
 
 def sair(atual: Ator) -> None:
     autenticacao.registrar_saida(contexto(), atual)
-    sessoes.revogar(contexto(), st.context.cookies.get(sessoes.COOKIE), st.session_state.get(CHAVE_SESSAO))
+    sessoes.revogar(contexto(), _token(), st.session_state.get(CHAVE_SESSAO))
     st.session_state.clear()
     avisar("Você saiu do sistema.", "info")

@@ -59,7 +59,7 @@ def trocar_ticket(ctx: Contexto, ticket: str) -> str | None:
 def ator_da_sessao(ctx: Contexto, token: str | None, ip: str | None = None,
                    user_agent: str | None = None) -> Ator | None:
     """The user of a live session token; ``None`` when missing, unknown, expired, revoked or the user inactive."""
-    if not token:
+    if not isinstance(token, str) or not token:
         return None
     with ctx.db.leitura() as s:
         usuario_id = s.scalar(select(SessaoNavegador.usuario_id).where(

@@ -2,37 +2,63 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Evento, agora
 from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
-from beg_pipeline.domain.processo import AcaoProcesso, EventoProcesso, TransicaoInvalida, motivo_rejeicao, transicao
+from beg_pipeline.domain.processo import (
+    AcaoProcesso,
+    EventoProcesso,
+    TransicaoInvalida,
+    dados_da_fatura,
+    motivo_rejeicao,
+    transicao,
+)
 from beg_pipeline.services import auditoria
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 from beg_pipeline.services.processos import _carregar, _transitar  # the package's one status-change path
 
 
-def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID) -> None:
+def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, valor: Decimal | None = None,
+            vencimento: dt.date | None = None) -> None:
     """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval, one audit row and one ``APROVADO`` event,
-    however many clicks."""
+    however many clicks. The invoice must have an amount and a due date: ``valor`` / ``vencimento`` supply the ones
+    it lacks (a scanned upload), recorded with the approval; changing one it has is a correction
+    (``acoes_processo``)."""
     ator.exigir(Permissao.APROVAR)
     with ctx.db.transacao() as s:
         processo = _carregar(s, processo_id)
         transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
+        informados = {k: v for k, v in (("valor_fatura", valor), ("data_vencimento", vencimento)) if v is not None}
+        if any(getattr(processo, k) not in (None, v) for k, v in informados.items()):
+            raise RegraViolada("A fatura já tem valor e vencimento; para mudá-los use \"Corrigir valor e vencimento\" "
+                               "na página do processo, com o motivo.")
+        try:
+            dados_da_fatura(valor if valor is not None else processo.valor_fatura,
+                            vencimento or processo.data_vencimento, processo.mes_ano)
+        except ValueError as exc:
+            raise RegraViolada(str(exc)) from None
         enviou = processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id
         if ctx.settings.quatro_olhos and enviou:
             raise RegraViolada(
                 "Regra dos quatro olhos: quem enviou a fatura manualmente não pode aprová-la; peça a outro aprovador."
             )
         _transitar(s, AcaoProcesso.APROVAR, processo_id, aprovado_por_usuario_id=ator.usuario_id,
-                   data_aprovacao=agora())
+                   data_aprovacao=agora(), **informados)
         auditoria.registrar(s, ator, "APROVAR", "processos", processo_id, processo_id=processo_id,
                             sha256_pdf=processo.fatura_sha256,
-                            detalhes={"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano})
+                            detalhes={"valor_fatura": str(valor if valor is not None else processo.valor_fatura),
+                                      "mes_ano": processo.mes_ano,
+                                      **({"informado_na_aprovacao": {k: str(v) for k, v in informados.items()},
+                                          "antes": {"valor_fatura": str(processo.valor_fatura),
+                                                    "data_vencimento": str(processo.data_vencimento)}}
+                                         if informados else {})})
 
 
 @dataclass

@@ -220,6 +220,7 @@ def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id: IdEntidade, senh
             .values(**RECOMECO_DOWNLOAD)).rowcount
         auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id,
                             detalhes={"processos_liberados": liberados})
+    notificacoes.notificar_sem_credenciais(ctx)  # resolves this account's "sem credenciais" notification
 
 
 def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id: IdEntidade, ativo: bool) -> None:

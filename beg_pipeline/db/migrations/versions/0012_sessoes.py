@@ -1,7 +1,7 @@
 """sessões do navegador (login mantido ao recarregar a página)
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-02 08:30:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import beg_pipeline.db.models
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,11 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12
 PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
 export BEG_DATA_DIR ?= $(CURDIR)/.beg
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# make dev SIMULADOR=realista: robots that fail like production (wrong passwords, unpublished invoices, flaky API)
+SIMULADOR       ?= tranquilo
+PORTA_DAGSTER   ?= 3000
+PORTA_APP       ?= 8501
+PORTA_SIMULADOR ?= 8765
 
 .PHONY: install dev prod-local lint test test-long bench clean
 
@@ -22,7 +27,8 @@ dev: install
 	cp -f dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	$(BIN)/beg db upgrade
 	@test -f "$(BEG_DATA_DIR)/usuarios-demo.txt" || $(BIN)/beg demo
-	$(BIN)/python scripts/dev_servicos.py
+	$(BIN)/python scripts/dev_servicos.py --simulador "$(SIMULADOR)" --porta-dagster "$(PORTA_DAGSTER)" \
+		--porta-app "$(PORTA_APP)" --porta-simulador "$(PORTA_SIMULADOR)"
 
 # The production topology on this machine (README "Produção"): its own data dir and Dagster home.
 PROD_DATA_DIR    ?= $(CURDIR)/.beg-prod

@@ -10,9 +10,12 @@ import streamlit as st
 from approval_app.avisos import avisar
 from approval_app.recursos import contexto
 from beg_pipeline.domain.perfis import Ator, Permissao
-from beg_pipeline.services import autenticacao
+from beg_pipeline.services import autenticacao, sessoes
 
 CHAVE_USUARIO = "usuario_id"
+CHAVE_VIA_COOKIE = "sessao_via_cookie"  # logged in by the cookie: re-checked on every run (logout elsewhere ends it)
+CHAVE_TICKET = "sessao_ticket"  # the browser still has to exchange it for the cookie
+CHAVE_SESSAO = "sessao_id"  # the server-side session opened by this browser session's login form
 
 
 Redes = Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
@@ -52,10 +55,24 @@ def origem() -> tuple[str | None, str | None]:
     return ip, user_agent[:500] if user_agent else None
 
 
+def _token() -> str | None:
+    """The session cookie this browser sent when the page was (re)loaded, if any."""
+    token = st.context.cookies.get(sessoes.COOKIE)
+    return token if isinstance(token, str) else None  # AppTest answers with a stand-in object
+
+
 def ator() -> Ator | None:
     """The logged-in user, re-read from the database on every call: a deactivated user loses access at once."""
     usuario_id = st.session_state.get(CHAVE_USUARIO)
-    if usuario_id is None:
+    if usuario_id is None or st.session_state.get(CHAVE_VIA_COOKIE):
+        atual = sessoes.ator_da_sessao(contexto(), _token(), *origem())
+        if atual is not None:
+            st.session_state[CHAVE_USUARIO], st.session_state[CHAVE_VIA_COOKIE] = atual.usuario_id, True
+            return atual
+        if usuario_id is None:
+            return None
+        st.session_state.clear()  # the session was revoked (logout in another tab, password changed) or expired
+        avisar("Sua sessão expirou ou foi encerrada. Entre de novo.", "warning")
         return None
     atual = autenticacao.ator_atual(contexto(), usuario_id, *origem())
     if atual is None:
@@ -81,11 +98,25 @@ def exigir_permissao(permissao: Permissao) -> Ator:
 
 
 def entrar(novo: Ator) -> None:
+    """Log ``novo`` in for this browser session, and open a server-side session the browser keeps as a cookie."""
     st.session_state.clear()
     st.session_state[CHAVE_USUARIO] = novo.usuario_id
+    st.session_state[CHAVE_SESSAO], st.session_state[CHAVE_TICKET] = sessoes.abrir_sessao(contexto(), novo)
+
+
+def guardar_cookie() -> None:
+    """Right after a login: the browser exchanges the ticket for the HttpOnly cookie (approval_app/servidor.py)
+    and comes back to the page it is on. Under ``streamlit run streamlit_app.py`` (no such route) and in tests
+    nothing happens: the login then lasts until the page is reloaded."""
+    ticket = st.session_state.pop(CHAVE_TICKET, None)
+    if ticket:
+        st.html(f"""<script>
+            fetch("/sessao/abrir?ticket={ticket}", {{credentials: "same-origin", redirect: "manual"}});
+            </script>""", unsafe_allow_javascript=True)
 
 
 def sair(atual: Ator) -> None:
     autenticacao.registrar_saida(contexto(), atual)
+    sessoes.revogar(contexto(), _token(), st.session_state.get(CHAVE_SESSAO))
     st.session_state.clear()
     avisar("Você saiu do sistema.", "info")

@@ -59,6 +59,7 @@ else:
                                _pagina("cadastro_usuarios", "Usuários", "group")]
     secoes["Conta"] = [_pagina("minha_conta", "Minha conta", "person")]
     navegacao = st.navigation(secoes)
+    acesso.guardar_cookie()
     with st.sidebar:
         st.caption(f"Conectado como **{layout.literal(ator.email)}** ({ator.perfil.value.lower()})")
         if st.button("Sair", icon=":material/logout:"):

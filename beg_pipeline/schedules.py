@@ -1,4 +1,5 @@
-"""Schedules (America/Sao_Paulo; cron from BEG_CRON_*, read when built), replacing the legacy cron thread."""
+"""Schedules (America/Sao_Paulo; cron from BEG_CRON_*, read when built), replacing the legacy cron thread. They start
+ON only with BEG_AGENDAMENTOS_LIGADOS=true (production); a toggle in the Dagster UI (Automation) wins over both."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _pedidos(context: dg.ScheduleEvaluationContext, nome: str, particoes: list[s
 
 def construir_agendamentos(settings: Settings) -> list[dg.ScheduleDefinition]:
     inicio = settings.partitions_start.isoformat()
-    ligado = dg.DefaultScheduleStatus.RUNNING
+    ligado = dg.DefaultScheduleStatus.RUNNING if settings.agendamentos_ligados else dg.DefaultScheduleStatus.STOPPED
 
     @dg.schedule(job=processos_job, cron_schedule=settings.cron_processos, execution_timezone=FUSO,
                  default_status=ligado, description="Dia 1: abre os processos do mês.")

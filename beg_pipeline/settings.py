@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     cron_limpeza_logs: str = "0 3 * * 0"
     cron_backup: str = "0 2 * * *"
     cron_resumo: str = "30 7 * * 1-5"
+    agendamentos_ligados: bool = Field(
+        default=False, description="Schedules start ON (production); off by default so `make dev` runs nothing by "
+                                   "the clock. Sensors are always on.")
 
     # notifications that leave the app (README "Notificações"); no host / no URL = channel off
     smtp_host: str | None = None

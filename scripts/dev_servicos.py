@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from urllib.request import urlopen
 
+from beg_pipeline.rpa.simulador.config import PERFIS
+
 RAIZ = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -28,6 +30,8 @@ def _responde(url: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--simulador", choices=sorted(PERFIS), default="tranquilo",
+                        help="perfil do simulador (`beg simulador --perfil`): realista produz falhas de verdade")
     parser.add_argument("--porta-simulador", type=int, default=8765)
     parser.add_argument("--porta-dagster", type=int, default=3000)
     parser.add_argument("--porta-app", type=int, default=8501)
@@ -36,12 +40,11 @@ def main() -> int:
     env = {**os.environ, "BEG_RPA_URL": f"http://127.0.0.1:{args.porta_simulador}"}
     servicos = {
         "simulador do robô": ([str(BIN / "beg"), "simulador", "--host", "127.0.0.1",
-                               "--port", str(args.porta_simulador), "--latencia", "3", "--jitter", "1",
-                               "--capacidade", "10"],
+                               "--port", str(args.porta_simulador), "--perfil", args.simulador],
                               f"http://127.0.0.1:{args.porta_simulador}/health"),
         "Dagster": ([str(BIN / "dagster"), "dev", "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1", "-p",
                      str(args.porta_dagster)], f"http://127.0.0.1:{args.porta_dagster}/server_info"),
-        "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "streamlit_app.py"),
+        "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "servidor.py"),
                                      "--server.address", "127.0.0.1", "--server.port", str(args.porta_app),
                                      "--server.headless", "true", "--browser.gatherUsageStats", "false",
                                      "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
@@ -80,7 +83,8 @@ def main() -> int:
                 "BEG no ar (Ctrl-C para parar tudo):",
                 f"  Dagster (operação):          http://127.0.0.1:{args.porta_dagster}",
                 f"  Aprovação de faturas:        http://127.0.0.1:{args.porta_app}",
-                f"  Simulador do robô:           http://127.0.0.1:{args.porta_simulador}/health",
+                f"  Simulador do robô:           http://127.0.0.1:{args.porta_simulador}/health "
+                f"(perfil {args.simulador}; make dev SIMULADOR=realista para falhas)",
                 "  Usuários de demonstração:    admin@beg.demo, aprovador@beg.demo, operador@beg.demo",
                 f"  Senhas iniciais:             {dados}/usuarios-demo.txt",
                 "",

@@ -36,7 +36,7 @@ fila = fila_aprovacao.fila_de_aprovacao(ctx, ator, hoje=recursos.hoje(), mes_ano
                                         operadora=None if operadora == TODOS else operadora, texto=texto)
 por_id = {item.processo_id: item for item in fila}
 
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4 = st.columns([1, 1, 1, 1.4])  # the total in R$ is the longest value: room so it is not cut
 m1.metric("Aguardando aprovação", len(fila))
 m2.metric("Vencidas", sum(i.situacao is SituacaoVencimento.VENCIDA for i in fila))
 m3.metric(f"Vencem {formatos.PRAZO_DE_ALERTA}", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
@@ -60,9 +60,10 @@ def _historico(item: fila_aprovacao.ItemFila) -> list[float] | None:
 
 
 tabela = pd.DataFrame([{
-    "Situação": SITUACAO[i.situacao], "Cliente": i.cliente, "CNPJ": formatos.cnpj(i.cnpj), "Operadora": i.operadora,
-    "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
-    "Sinais": " · ".join(i.sinais),
+    # the flags first, next to the due-date mark: on a laptop screen the last columns are off-screen
+    "Situação": SITUACAO[i.situacao], "Sinais": " · ".join(i.sinais), "Cliente": i.cliente,
+    "CNPJ": formatos.cnpj(i.cnpj), "Operadora": i.operadora, "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor),
+    "Últimos valores": _historico(i), "Vencimento": i.vencimento,
 } for i in fila])
 st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise." if
            ator.pode(Permissao.APROVAR) else "Marque uma linha para vê-la abaixo, com o PDF.")
@@ -72,7 +73,8 @@ evento = st.dataframe(
     key=f"fila-{hash(tuple(por_id))}",
     column_config={
         "Situação": st.column_config.TextColumn(width=140),
-        "Cliente": st.column_config.TextColumn(width=300),
+        "Sinais": st.column_config.TextColumn(width=220, help="Upload manual, PDF repetido, valor fora do padrão, …"),
+        "Cliente": st.column_config.TextColumn(width=260),
         "CNPJ": st.column_config.TextColumn(width=150),
         "Operadora": st.column_config.TextColumn(width=105),
         "Mês": st.column_config.TextColumn(width=75),
@@ -81,7 +83,6 @@ evento = st.dataframe(
             width=120, y_min=0,
             help="As últimas faturas do cliente e, na última barra, esta (quando o valor foge do padrão)"),
         "Vencimento": st.column_config.DateColumn(width=100, format="DD/MM/YYYY"),
-        "Sinais": st.column_config.TextColumn(width=260),
     },
 )
 selecionados = [fila[linha].processo_id for linha in evento.selection.rows]

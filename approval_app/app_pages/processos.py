@@ -33,15 +33,16 @@ tabela = pd.DataFrame([{
     "Mês": linha["mes_ano"],
     "Situação": formatos.status_processo(linha["status_processo"])
     + (f" ({linha['pendencia']})" if linha["pendencia"] else ""),
+    "Última falha": linha["classe_ultima_falha"] or "",  # next to the status: on a laptop the last columns are cut
     "Valor": formatos.moeda(linha["valor_fatura"]),
     "Vencimento": formatos.data(linha["data_vencimento"]), "Tentativas": linha["tentativas_download"],
-    "Última falha": linha["classe_ultima_falha"] or "",
 } for linha in pagina.linhas])
 st.caption("Marque a caixa à esquerda de uma linha para abrir o processo.")
 evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
                       key=f"processos-{chave_filtros}-{numero}", height=layout.altura(len(tabela)),
-                      column_config={"Cliente": st.column_config.TextColumn(width=300),
+                      column_config={"Cliente": st.column_config.TextColumn(width=240),
                                      "Situação": st.column_config.TextColumn(width=180),
+                                     "Última falha": st.column_config.TextColumn(width=120),
                                      "Valor": st.column_config.TextColumn(width=110, alignment="right")})
 col_pagina, col_total = st.columns([1, 4], vertical_alignment="bottom")
 col_pagina.number_input("Página", min_value=1, max_value=pagina.paginas, step=1, key=f"pagina-{chave_filtros}")

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from beg_pipeline.assets.faturas import faturas
-from beg_pipeline.assets.metadados import tabela
+from beg_pipeline.assets.metadados import LEGENDA_ROBOS, legenda, tabela
 from beg_pipeline.domain.calendario import mes_ano_de_particao
 from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import BancoResource, RoboResource
@@ -11,7 +11,11 @@ from beg_pipeline.services.acoes_processo import processo_da_run
 from beg_pipeline.services.robos import enviar_ao_sat
 
 
-@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[faturas], kinds={"python"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[faturas], kinds={"python"},
+          description="Envio ao SAT, pelo robô, de cada fatura aprovada do mês (AGUARDANDO_ENVIO_SAT → "
+                      "UPLOAD_REALIZADO). Um envio em andamento é acompanhado, nunca repetido. O sensor "
+                      "aprovacoes_sensor roda este ativo sozinho depois de cada aprovação.",
+          metadata=legenda({"mes_ano": "mês de referência (MM/AAAA)", **LEGENDA_ROBOS}))
 def envios_sat(context: dg.AssetExecutionContext, banco: BancoResource, robo: RoboResource) -> dg.MaterializeResult:
     """AGUARDANDO_ENVIO_SAT → UPLOAD_REALIZADO; an in-flight SAT job is adopted, a process never sent twice. A run
     tagged ``beg/processo`` ("enviar ao SAT agora" in the app) handles only that process."""

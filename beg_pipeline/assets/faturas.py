@@ -4,7 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
-from beg_pipeline.assets.metadados import tabela
+from beg_pipeline.assets.metadados import LEGENDA_ROBOS, legenda, tabela
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.domain.calendario import mes_ano_de_particao
 from beg_pipeline.partitions import PARTICOES_PADRAO
@@ -14,7 +14,12 @@ from beg_pipeline.services.notificacoes import notificar_vencimentos
 from beg_pipeline.services.robos import baixar_faturas
 
 
-@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[processos_mensais], kinds={"python"})
+@dg.asset(partitions_def=PARTICOES_PADRAO, group_name="ciclo_mensal", deps=[processos_mensais], kinds={"python"},
+          description="Faturas do mês baixadas pelos robôs das operadoras: cada processo à espera de fatura vira um "
+                      "job na API dos robôs (concorrência limitada); o PDF é conferido e guardado, e o processo "
+                      "segue para aprovação. Rodar a partição de novo só trabalha o que falta e acompanha jobs já em "
+                      "andamento. Os logs dos robôs aparecem na execução, uma linha por linha do robô.",
+          metadata=legenda({"mes_ano": "mês de referência (MM/AAAA)", **LEGENDA_ROBOS}))
 def faturas(context: dg.AssetExecutionContext, banco: BancoResource, armazenamento: ArmazenamentoResource,
             robo: RoboResource) -> dg.MaterializeResult:
     """Download jobs with bounded concurrency, robot logs streamed into this run, PDFs verified and stored.

@@ -94,6 +94,20 @@ class TentativaLoginOrigem(Base):
     janela_inicio: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
 
 
+class SessaoNavegador(Base):
+    """A login kept across browser reloads: only SHA-256 hashes of the one-time ticket and of the cookie token."""
+
+    __tablename__ = "sessoes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    usuario_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("usuarios.id", ondelete="CASCADE"), index=True)
+    ticket_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    criada_em: Mapped[dt.datetime] = mapped_column(default=agora)
+    expira_em: Mapped[dt.datetime] = mapped_column(index=True)
+    revogada_em: Mapped[dt.datetime | None]
+
+
 class Operadora(Timestamps, Base):
     __tablename__ = "operadoras"
 

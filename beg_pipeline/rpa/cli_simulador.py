@@ -9,12 +9,17 @@ import click
 from pydantic import ValidationError
 
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig
+from beg_pipeline.rpa.simulador.config import PERFIS, aplicar_perfil
 from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
 _taxa = click.FloatRange(0.0, 1.0)
 
 
 @click.command("simulador")
+@click.option("--perfil", type=click.Choice(sorted(PERFIS)), default=None,
+              help="tranquilo: tudo dá certo; realista: senhas erradas (10 % dos CNPJs), fatura ainda não publicada "
+                   "(15 %, publicada na 2ª tentativa), falhas transitórias da API (5xx, 429, conexão cortada), PDF "
+                   "do mês anterior (5 %) e arquivo que não é PDF (2 %). Opções dadas explicitamente valem mais.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Padrão: a porta de BEG_RPA_URL.")
 @click.option("--latencia", type=float, default=5.0, show_default=True, help="Duração média de um job (s).")
@@ -29,10 +34,23 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--taxa-job-travado", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-json-malformado", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-arquivo-nao-pdf", type=_taxa, default=0.0, show_default=True)
+@click.option("--taxa-credenciais-invalidas", type=_taxa, default=0.0, show_default=True,
+              help="Parte dos CNPJs cujo login no portal é recusado (sempre o mesmo CNPJ).")
+@click.option("--taxa-nao-publicada", type=_taxa, default=0.0, show_default=True,
+              help="Parte dos CNPJs cuja fatura só aparece na 2ª tentativa.")
+@click.option("--taxa-mes-errado", type=_taxa, default=0.0, show_default=True,
+              help="Parte dos jobs que entregam a fatura do mês anterior.")
 @click.option("--formato-arquivo", type=click.Choice(["s3", "chave", "http", "misto"]), default="s3", show_default=True)
-def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, rtt: float,
+def simulador(perfil: str | None, host: str, port: int | None, latencia: float, jitter: float, capacidade: int,
+              rtt: float,
               **opcoes: object) -> None:
     """Simulador local da API dos robôs (mesmo contrato da produção), com falhas opcionais."""
+    contexto = click.get_current_context()
+    campos = {"latencia": "latencia_s", "jitter": "jitter_s"}
+    explicitas = {campos.get(nome, nome) for nome in contexto.params
+                  if contexto.get_parameter_source(nome) is not click.core.ParameterSource.DEFAULT}
+    valores = aplicar_perfil(perfil, {"latencia_s": latencia, "jitter_s": jitter, "capacidade": capacidade, **opcoes},
+                             explicitas)
     try:
         settings = load_settings()
     except ConfiguracaoInvalida as exc:
@@ -41,7 +59,7 @@ def simulador(host: str, port: int | None, latencia: float, jitter: float, capac
         url = urlsplit(settings.rpa_url)
         port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        config = SimuladorConfig(latencia_s=latencia, jitter_s=jitter, capacidade=capacidade, rtt_s=rtt, **opcoes)
+        config = SimuladorConfig(**valores, rtt_s=rtt)
     except ValidationError as exc:
         raise click.BadParameter("; ".join(e["msg"] for e in exc.errors())) from None
     sim = Simulador(config, settings)

@@ -18,7 +18,7 @@ from beg_pipeline.db.models import TentativaLoginOrigem, Usuario, UTCDateTime, a
 from beg_pipeline.domain.perfis import Ator, Perfil
 from beg_pipeline.legado import senhas as senhas_legado
 from beg_pipeline.seguranca import hash_senha, senha_confere
-from beg_pipeline.services import auditoria
+from beg_pipeline.services import auditoria, sessoes
 from beg_pipeline.services.cadastros import validar_senha_usuario
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 
@@ -136,6 +136,7 @@ def trocar_senha(ctx: Contexto, ator: Ator, senha_atual: str, nova: str) -> None
         if usuario is None or not senha_confere(usuario.senha_hash, senha_atual or ""):
             raise RegraViolada("A senha atual não confere.")
         usuario.senha_hash = hash_senha(nova)
+        sessoes.revogar_do_usuario(s, usuario.id)  # other browsers logged in as this user must log in again
         auditoria.registrar(s, ator, "TROCAR_SENHA", "usuarios", usuario.id)
 
 

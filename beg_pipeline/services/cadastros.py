@@ -18,7 +18,7 @@ from beg_pipeline.domain.perfis import PERFIS_DE_PESSOAS, Ator, Perfil, Permissa
 from beg_pipeline.domain.politica_tentativas import CLASSES_PARA_PESSOA, RECOMECO_DOWNLOAD
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.seguranca import hash_senha
-from beg_pipeline.services import auditoria, notificacoes
+from beg_pipeline.services import auditoria, notificacoes, sessoes
 from beg_pipeline.services.contexto import Contexto, IdEntidade, NaoEncontrado, RegraViolada
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -101,6 +101,8 @@ def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id: IdEntidade, *, perfil
             raise RegraViolada("Este é o último administrador ativo: crie ou ative outro antes.")
         for campo, valor in valores.items():
             setattr(usuario, campo, valor)
+        if nova_senha is not None:
+            sessoes.revogar_do_usuario(s, usuario.id)  # a reset ends the sessions opened with the old password
         auditoria.registrar(s, ator, "ALTERAR_USUARIO", "usuarios", usuario_id,
                             detalhes={k: v for k, v in valores.items() if k not in ("senha_hash",)}
                             | ({"senha_redefinida": True} if nova_senha else {}))

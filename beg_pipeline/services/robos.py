@@ -126,11 +126,16 @@ class _Registro(CallbacksLote):
                 f"{linha.timestamp or ''} {linha.level} {linha.message}".strip() for linha in linhas)
 
     def fim_da_rodada(self) -> None:
-        """The round's robot log lines: one run-log event and one transaction (each is a database write). Lines
-        that could not be written stay buffered for the next round."""
-        if self._linhas_run:
-            self.log("\n".join(self._linhas_run))
-            self._linhas_run = []
+        """The round's robot log lines: one run-log event per robot line (readable in the Dagster UI without
+        "View full message"), and one transaction for the executions' logs. Lines that could not be written stay
+        buffered for the next round."""
+        enviadas = 0
+        try:
+            for linha in self._linhas_run:
+                self.log(linha)
+                enviadas += 1
+        finally:
+            del self._linhas_run[:enviadas]
         if self._linhas_execucao:
             processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
             self._linhas_execucao = {}

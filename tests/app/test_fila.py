@@ -54,6 +54,7 @@ def test_queue_is_sorted_by_due_date_with_flags_and_filters(exemplo):
                                        p[4].cliente.razao_social]
     assert list(tabela["Situação"]) == ["● Vencida", "● Vence em breve", "● No prazo", "● No prazo", "● No prazo"]
     assert tabela["Sinais"][0] == "valor 895% acima da mediana"
+    assert list(tabela.columns)[:3] == ["Situação", "Sinais", "Cliente"]  # flags visible without scrolling
     assert list(tabela["Últimos valores"][0]) == [100.0, 101.0, 1000.0]
     assert all("PDF repetido" in s for s in tabela["Sinais"][2:4])
     assert "upload manual" in tabela["Sinais"][4]

@@ -110,7 +110,8 @@ def servidor(tmp_path_factory, sqlite_template, secret_key):
     ctx = Contexto(settings)
     dados = _preparar(ctx, object_store_from_settings(settings))
     porta = _porta_livre()
-    comando = [str(Path(sys.executable).parent / "streamlit"), "run", str(APP), "--server.address", "127.0.0.1",
+    comando = [str(Path(sys.executable).parent / "streamlit"), "run", str(APP.with_name("servidor.py")),
+               "--server.address", "127.0.0.1",
                "--server.port", str(porta), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
     with open(pasta / "streamlit.log", "wb") as log:

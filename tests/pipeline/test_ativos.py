@@ -135,8 +135,9 @@ def test_sat_upload_once_and_report(ctx, pipeline_env):
     meta = resultado.asset_materializations_for_node("relatorio_mensal")[0].metadata
     assert "UPLOAD_REALIZADO" in meta["resumo"].value and meta["processos"].value == 4
     store = object_store_from_settings(ctx.settings)
-    assert store.get(meta["csv"].value).decode("utf-8-sig").count("\n") == 5
-    assert store.stat(meta["xlsx"].value).size > 0
+    assert store.get(meta["chave_csv"].value).decode("utf-8-sig").count("\n") == 5
+    assert store.stat(meta["chave_xlsx"].value).size > 0
+    assert meta["xlsx"].value == store.url(meta["chave_xlsx"].value), "the XLSX is a link the UI can open"
 
 
 def test_backfill_of_three_past_months(ctx, pipeline_env):

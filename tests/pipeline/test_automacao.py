@@ -183,3 +183,19 @@ def test_failed_run_becomes_a_notification(ctx, pipeline_env):
         falhas_de_execucao_sensor(context.for_run_failure())
     [notificacao] = todas(ctx)
     assert "job_que_falha" in notificacao.assunto and resultado.run_id in notificacao.mensagem
+
+
+def test_schedules_start_off_in_dev_and_on_when_configured_sensors_always_on(monkeypatch):
+    """`make dev` runs nothing by the clock (no daily backup on a laptop); production turns the schedules on with
+    BEG_AGENDAMENTOS_LIGADOS; the approvals and failure sensors are on in both."""
+    monkeypatch.delenv("BEG_AGENDAMENTOS_LIGADOS", raising=False)
+    dev = construir_definicoes()
+    assert {s.name: s.default_status for s in dev.schedules} == {
+        s.name: dg.DefaultScheduleStatus.STOPPED for s in dev.schedules}
+    sensores = {s.name: s.default_status for s in dev.sensors}
+    assert {"aprovacoes_sensor", "falhas_de_execucao_sensor"} <= set(sensores)
+    assert set(sensores.values()) == {dg.DefaultSensorStatus.RUNNING}
+    monkeypatch.setenv("BEG_AGENDAMENTOS_LIGADOS", "true")
+    producao = construir_definicoes()
+    assert {s.default_status for s in producao.schedules} == {dg.DefaultScheduleStatus.RUNNING}
+    assert "backup_schedule" in {s.name for s in producao.schedules}

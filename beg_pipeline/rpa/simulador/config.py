@@ -41,6 +41,25 @@ class SimuladorConfig(BaseModel):
 
     credenciais_invalidas: set[str] = Field(default_factory=set)
     nao_publicada_ate: dict[str, int] = Field(default_factory=dict)
+    # the same faults drawn per CNPJ (stable: a client with a wrong password fails every time) or per job
+    taxa_credenciais_invalidas: Taxa = 0.0  # share of CNPJs whose portal login is refused
+    taxa_nao_publicada: Taxa = 0.0  # share of CNPJs whose invoice is published only at the second attempt
+    taxa_mes_errado: Taxa = 0.0  # share of jobs that deliver the previous month's invoice
     eco_senha_no_erro: bool = False
     razao_social: dict[str, str] = Field(default_factory=dict)
     semente: int | None = None
+
+
+PERFIS: dict[str, dict[str, object]] = {
+    # every job succeeds after a few seconds: the happy path
+    "tranquilo": {"latencia_s": 3.0, "jitter_s": 1.0, "capacidade": 10},
+    # what production looks like: wrong portal passwords, invoices not yet published, a flaky API, wrong-month PDFs
+    "realista": {"latencia_s": 3.0, "jitter_s": 1.0, "capacidade": 10, "taxa_credenciais_invalidas": 0.1,
+                 "taxa_nao_publicada": 0.15, "taxa_mes_errado": 0.05, "falha_5xx_submit": 0.05,
+                 "falha_5xx_status": 0.02, "taxa_429": 0.05, "taxa_reset": 0.02, "taxa_arquivo_nao_pdf": 0.02},
+}
+
+
+def aplicar_perfil(perfil: str | None, valores: dict[str, object], explicitas: set[str]) -> dict[str, object]:
+    """``valores`` (SimuladorConfig fields) with the profile's, except the fields in ``explicitas``."""
+    return {**valores, **{k: v for k, v in PERFIS.get(perfil or "", {}).items() if k not in explicitas}}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from beg_pipeline.domain import formatos
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
@@ -23,16 +25,29 @@ _FORMATOS_DATA = ("br", "br_hifen", "iso", "ausente")
 _NAO_PDF = b"<html><body><h1>Sessao expirada</h1><p>Faca login novamente.</p></body></html>"
 
 
+def _cai_na_taxa(chave: str, taxa: float) -> bool:
+    """A stable draw for ``chave``: the same CNPJ answers the same way on every attempt and every run."""
+    return taxa > 0 and zlib.crc32(chave.encode()) % 10_000 < taxa * 10_000
+
+
 def _formato(opcao: str, opcoes: tuple[str, ...], indice: int) -> str:
     return opcoes[indice % len(opcoes)] if opcao == "misto" else opcao
 
 
-def dados_da_fatura(operadora: str, cnpj: str, filtro: str, razao_social: str | None = None) -> DadosFatura:
-    """The invoice a portal would show for ``cnpj`` + ``filtro``: amount, month and due date derived
-    deterministically from them."""
+def _mes_atual() -> tuple[int, int]:
+    hoje = dt.datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    return hoje.month, hoje.year
+
+
+def dados_da_fatura(operadora: str, cnpj: str, filtro: str, razao_social: str | None = None,
+                    mes_ano: str | None = None) -> DadosFatura:
+    """The invoice a portal would show for ``cnpj`` + ``filtro``: the latest one (``mes_ano``, by default the
+    current month in Brazil), amount and due day derived deterministically from them."""
     h = int.from_bytes(hashlib.sha256(f"{cnpj}|{filtro}".encode()).digest()[:8], "big")
-    mes = 1 + h % 12
-    ano = 2026
+    if mes_ano is None:
+        mes, ano = _mes_atual()
+    else:
+        mes, ano = (int(parte) for parte in mes_ano.split("/"))
     venc_ano, venc_mes = (ano + 1, 1) if mes == 12 else (ano, mes + 1)
     return DadosFatura(
         operadora=operadora,
@@ -60,9 +75,14 @@ class PortalSimulado:
     def _erro_do_portal(self, job: JobSimulado) -> str | None:
         """What the scripted portal answers a download instead of an invoice, if anything."""
         pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
-        if pedido.cnpj in self.config.credenciais_invalidas:
+        cfg = self.config
+        if pedido.cnpj in cfg.credenciais_invalidas or _cai_na_taxa(f"login|{pedido.cnpj}",
+                                                                       cfg.taxa_credenciais_invalidas):
             return f"Falha no login do portal {job.operadora}: credenciais inválidas para o usuário {pedido.login}"
-        if job.tentativa <= self.config.nao_publicada_ate.get(pedido.cnpj, 0):
+        nao_publicada = cfg.nao_publicada_ate.get(pedido.cnpj, 0)
+        if _cai_na_taxa(f"publicada|{pedido.cnpj}", cfg.taxa_nao_publicada):
+            nao_publicada = max(nao_publicada, 1)
+        if job.tentativa <= nao_publicada:
             return f"Fatura não disponível no portal para o filtro {pedido.filtro}"
         return None
 
@@ -102,7 +122,13 @@ class PortalSimulado:
 
     def _dados(self, job: JobSimulado) -> DadosFatura:
         pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
-        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, self.config.razao_social.get(pedido.cnpj))
+        mes_ano = None
+        sorteio = f"{pedido.processo_id}|{job.tentativa}" if pedido.processo_id else job.job_id
+        if _cai_na_taxa(f"mes|{sorteio}", self.config.taxa_mes_errado):
+            mes, ano = _mes_atual()
+            mes_ano = f"12/{ano - 1}" if mes == 1 else f"{mes - 1:02d}/{ano}"
+        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, self.config.razao_social.get(pedido.cnpj),
+                               mes_ano)
 
     def _gerar_pdf(self, job: JobSimulado) -> bytes:
         return gerar_pdf_fatura(self._dados(job))

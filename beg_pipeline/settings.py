@@ -200,6 +200,7 @@ class Settings(BaseSettings):
     def resolved_migration_url(self) -> str:
         return self.database_url_migracoes or self.resolved_database_url
 
+    @property
     def origens_arquivos_rpa(self) -> frozenset[str]:
         from beg_pipeline.rpa.contrato.procedencia import origem
 

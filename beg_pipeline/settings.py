@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     quatro_olhos: bool = True
     max_upload_mb: int = Field(default=20, gt=0)
     max_tentativas: int = Field(default=3, gt=0)
+    limiar_anomalia: float = Field(default=0.5, gt=0, description="Amount this far from the client's median "
+                                   "(0.5 = 50 %) is flagged in the approval queue.")
+    dias_uteis_alerta: int = Field(default=3, ge=0, description="Business days before a due date (or an invoice's "
+                                   "usual arrival) that the app starts flagging it.")
 
     rpa_url: str = "http://127.0.0.1:8765"
     rpa_token: SecretStr | None = None

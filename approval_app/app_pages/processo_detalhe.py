@@ -10,7 +10,9 @@ from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
+from beg_pipeline.domain.sinais import texto_rejeicao
 from beg_pipeline.services import cadastros, consultas, faturas_armazenadas, processos
+from beg_pipeline.services.aprovacoes import PREFIXO_REJEICAO
 from beg_pipeline.services.contexto import NaoEncontrado
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
@@ -31,8 +33,15 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Valor", formatos.moeda(p.valor_fatura))
 m2.metric("Vencimento", formatos.data(p.data_vencimento))
 m3.metric("Tentativas de download", p.tentativas_download)
-if p.observacoes:
-    st.info(p.observacoes)
+aguarda_aprovacao = p.status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
+if p.observacoes and (p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value
+                      or not p.observacoes.startswith(PREFIXO_REJEICAO)):
+    st.info(p.observacoes)  # a rejection's note only while the process waits for a new invoice: then it is history
+if detalhe.sinais and aguarda_aprovacao:
+    for bloqueio in detalhe.sinais.bloqueios:
+        st.error(f"Bloqueio: {bloqueio.texto}. A aprovação exige justificativa.", icon=":material/block:")
+if detalhe.sinais and detalhe.sinais.rejeitada_antes and p.status_processo != StatusProcesso.AGUARDANDO_DOWNLOAD.value:
+    st.caption(f"Rejeição anterior: fatura {texto_rejeicao(detalhe.sinais.rejeitada_antes)}")
 
 if p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value:
     col_tentar, col_upload, _ = st.columns([1, 1, 2])

@@ -23,11 +23,12 @@ def somar_dias_uteis(dia: dt.date, n: int) -> dt.date:
     return dia
 
 
-def situacao_vencimento(vencimento: dt.date | None, hoje: dt.date) -> SituacaoVencimento:
+def situacao_vencimento(vencimento: dt.date | None, hoje: dt.date,
+                        dias_alerta: int = DIAS_UTEIS_DE_ALERTA) -> SituacaoVencimento:
     if vencimento is None:
         return SituacaoVencimento.SEM_VENCIMENTO
     if vencimento < hoje:
         return SituacaoVencimento.VENCIDA
-    if vencimento <= somar_dias_uteis(hoje, DIAS_UTEIS_DE_ALERTA):
+    if vencimento <= somar_dias_uteis(hoje, dias_alerta):
         return SituacaoVencimento.VENCE_EM_BREVE
     return SituacaoVencimento.NO_PRAZO

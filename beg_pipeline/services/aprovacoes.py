@@ -3,36 +3,60 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from beg_pipeline.db.models import Evento, agora
+from beg_pipeline.db.models import Evento, Processo, agora
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
 from beg_pipeline.domain.processo import AcaoProcesso, EventoProcesso, TransicaoInvalida, motivo_rejeicao, transicao
-from beg_pipeline.services import auditoria
+from beg_pipeline.domain.sinais import justificativa_de_aprovacao
+from beg_pipeline.services import auditoria, sinais
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 from beg_pipeline.services.processos import _carregar, _transitar  # the package's one status-change path
 
+PREFIXO_REJEICAO = "Rejeitada por"  # the note a rejection leaves on the process
 
-def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID) -> None:
+
+def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, *, sha256: str,
+            justificativa: str | None = None) -> None:
     """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval, one audit row and one ``APROVADO`` event,
-    however many clicks."""
+    however many clicks.
+
+    ``sha256`` is the PDF the approver was shown: the update requires it, so an invoice replaced in the meantime
+    is never approved unseen. A blocking signal (``domain.sinais``) refuses the approval unless ``justificativa``
+    is given; the override and the signals it overrode are audited.
+    """
     ator.exigir(Permissao.APROVAR)
     with ctx.db.transacao() as s:
         processo = _carregar(s, processo_id)
         transicao(AcaoProcesso.APROVAR, processo.status_processo, str(processo_id))
+        if processo.fatura_sha256 != sha256:
+            raise RegraViolada(f"A fatura deste processo mudou desde que você a abriu (agora "
+                               f"{formatos.moeda(processo.valor_fatura)}): recarregue a página e confira o PDF novo.")
         enviou = processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id
         if ctx.settings.quatro_olhos and enviou:
             raise RegraViolada(
                 "Regra dos quatro olhos: quem enviou a fatura manualmente não pode aprová-la; peça a outro aprovador."
             )
-        _transitar(s, AcaoProcesso.APROVAR, processo_id, aprovado_por_usuario_id=ator.usuario_id,
-                   data_aprovacao=agora())
+        fatura = sinais.FaturaEmAnalise(processo_id, processo.mes_ano, processo.cliente.cnpj, processo.fatura_sha256,
+                                        processo.fatura_s3_key)
+        bloqueios = sinais.sinais_das_faturas(s, [fatura])[processo_id].bloqueios
+        try:
+            motivo = justificativa_de_aprovacao(justificativa, bloqueios)
+        except ValueError as exc:
+            raise RegraViolada(str(exc)) from None
+        _transitar(s, AcaoProcesso.APROVAR, processo_id, onde=(Processo.fatura_sha256 == sha256,),
+                   aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora())
+        detalhes = {"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano}
+        if motivo:
+            detalhes |= {"justificativa": motivo, "bloqueios": [b.texto for b in bloqueios],
+                         "sinais": [b.tipo.value for b in bloqueios]}
         auditoria.registrar(s, ator, "APROVAR", "processos", processo_id, processo_id=processo_id,
-                            sha256_pdf=processo.fatura_sha256,
-                            detalhes={"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano})
+                            sha256_pdf=processo.fatura_sha256, detalhes=detalhes)
 
 
 @dataclass
@@ -41,13 +65,18 @@ class ResultadoLote:
     recusados: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
-def aprovar_em_lote(ctx: Contexto, ator: Ator, processo_ids: list[uuid.UUID]) -> ResultadoLote:
-    """Approve each selected process on its own: one refusal (already approved, four eyes) never blocks the rest."""
+def aprovar_em_lote(ctx: Contexto, ator: Ator, processo_ids: list[uuid.UUID], *,
+                    sha256: Mapping[uuid.UUID, str]) -> ResultadoLote:
+    """Approve each selected process on its own, each with the PDF (``sha256[id]``) the approver was shown: one
+    refusal (already approved, four eyes, a blocking signal, a replaced PDF) never blocks the rest. Blocked
+    invoices are approved one by one, with a reason."""
     ator.exigir(Permissao.APROVAR)
     resultado = ResultadoLote()
     for processo_id in dict.fromkeys(processo_ids):
         try:
-            aprovar(ctx, ator, processo_id)
+            if not sha256.get(processo_id):
+                raise RegraViolada("Sem o SHA-256 da fatura exibida: recarregue a fila.")
+            aprovar(ctx, ator, processo_id, sha256=sha256[processo_id])
         except (TransicaoInvalida, RegraViolada, NaoEncontrado) as exc:
             resultado.recusados.append((processo_id, str(exc)))
         else:
@@ -62,8 +91,8 @@ def rejeitar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, motivo: str) -> 
     with ctx.db.transacao() as s:
         processo = _carregar(s, processo_id)
         _transitar(s, AcaoProcesso.REJEITAR, processo_id, aprovado_por_usuario_id=None, data_aprovacao=None,
-                   **RECOMECO_DOWNLOAD, observacoes=f"Rejeitada por {ator.email}: {motivo}")
-        auditoria.registrar(s, ator, "REJEITAR", "processos", processo_id, processo_id=processo_id,
+                   **RECOMECO_DOWNLOAD, observacoes=f"{PREFIXO_REJEICAO} {ator.email}: {motivo}")
+        auditoria.registrar(s, ator, sinais.ACAO_REJEITAR, "processos", processo_id, processo_id=processo_id,
                             sha256_pdf=processo.fatura_sha256, detalhes={"motivo": motivo})
 
 

@@ -25,7 +25,7 @@ from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.leitura import conferencias, ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.rpa.contrato import (
     LogLinha,
@@ -404,8 +404,7 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,
         "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
-        "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
-        "valor_confere": leitura.valor_confere})
+        **conferencias(leitura)})
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,

@@ -11,7 +11,6 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.services import aprovacoes, auditoria, processos
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
-from tests.builders import ADMIN, mes_com_processos, pessoa
 from tests.app_fixtures import (
     baixar_fatura,
     botao,
@@ -22,6 +21,7 @@ from tests.app_fixtures import (
     rotulos,
     textos,
 )
+from tests.builders import ADMIN, mes_com_processos, pessoa, visto
 
 
 def test_list_stays_responsive_with_10000_processes(ctx, app_env):
@@ -52,7 +52,7 @@ def test_a_row_opens_the_detail_with_fields_pdf_executions_and_audit(ctx, store,
     processo = mes_com_processos(ctx, n_clientes=1)[0]
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     baixar_fatura(ctx, store, processo, Decimal("1234.56"), dt.date(2026, 12, 10))
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     at = ir(entrar("aprovador@beg.com.br"), "processos")
     tabela = at.dataframe[0]
     at.session_state[tabela.key] = {"selection": {"rows": [0], "columns": [], "cells": []}}

@@ -27,18 +27,29 @@ def _formato(opcao: str, opcoes: tuple[str, ...], indice: int) -> str:
     return opcoes[indice % len(opcoes)] if opcao == "misto" else opcao
 
 
-def dados_da_fatura(operadora: str, cnpj: str, filtro: str, razao_social: str | None = None) -> DadosFatura:
-    """The invoice a portal would show for ``cnpj`` + ``filtro``: amount, month and due date derived
-    deterministically from them."""
+def mes_anterior(mes_ano: str) -> str:
+    mes, ano = (int(parte) for parte in mes_ano.split("/"))
+    return f"12/{ano - 1}" if mes == 1 else f"{mes - 1:02d}/{ano}"
+
+
+def _mes_que_acabou() -> str:
+    hoje = dt.datetime.now(formatos.FUSO_BRASIL).date()
+    return mes_anterior(f"{hoje.month:02d}/{hoje.year}")
+
+
+def dados_da_fatura(operadora: str, cnpj: str, filtro: str, razao_social: str | None = None,
+                    mes_ano: str | None = None) -> DadosFatura:
+    """The invoice a portal would show for ``cnpj`` + ``filtro`` and reference month ``mes_ano`` ("MM/AAAA"; the
+    month that just ended when None): the amount derives from the account, the due date falls in the next month."""
+    mes_ano = mes_ano or _mes_que_acabou()
+    mes, ano = (int(parte) for parte in mes_ano.split("/"))
     h = int.from_bytes(hashlib.sha256(f"{cnpj}|{filtro}".encode()).digest()[:8], "big")
-    mes = 1 + h % 12
-    ano = 2026
     venc_ano, venc_mes = (ano + 1, 1) if mes == 12 else (ano, mes + 1)
     return DadosFatura(
         operadora=operadora,
         razao_social=razao_social or f"CLIENTE {cnpj}",
         cnpj=cnpj,
-        mes_ano=f"{mes:02d}/{ano}",
+        mes_ano=mes_ano,
         valor=Decimal(10_000 + (h >> 8) % 990_000) / 100,
         vencimento=dt.date(venc_ano, venc_mes, 5 + (h >> 32) % 23),
         filtro=filtro,
@@ -102,7 +113,11 @@ class PortalSimulado:
 
     def _dados(self, job: JobSimulado) -> DadosFatura:
         pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
-        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, self.config.razao_social.get(pedido.cnpj))
+        cfg = self.config
+        mes = cfg.referencias.get(pedido.processo_id or "") or cfg.mes_referencia or _mes_que_acabou()
+        if pedido.cnpj in cfg.mes_errado:
+            mes = mes_anterior(mes)
+        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, cfg.razao_social.get(pedido.cnpj), mes)
 
     def _gerar_pdf(self, job: JobSimulado) -> bytes:
         return gerar_pdf_fatura(self._dados(job))

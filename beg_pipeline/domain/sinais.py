@@ -74,7 +74,7 @@ def bloqueios_da_fatura(*, mes_ano: str, cnpj: str, conferencias: dict[str, Any]
                                 f"{formatos.cnpj(cnpj)}"))
     if rejeicao_do_pdf is not None:
         achados.append(Bloqueio(TipoBloqueio.PDF_JA_REJEITADO,
-                                f"este mesmo PDF já foi {texto_rejeicao(rejeicao_do_pdf)}"))
+                                f"mesmo PDF de uma fatura já {texto_rejeicao(rejeicao_do_pdf)}"))
     return achados
 
 

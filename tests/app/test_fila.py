@@ -158,7 +158,7 @@ def test_four_eyes_blocks_whoever_uploaded_the_invoice_by_hand(ctx, store, exemp
 
     monkeypatch.setenv("BEG_QUATRO_OLHOS", "false")
     at.run()
-    assert any("já foi rejeitada por administrador@beg.com.br" in m and "enviar de novo pelo admin" in m
+    assert any("já rejeitada por administrador@beg.com.br" in m and "enviar de novo pelo admin" in m
                for m in mensagens(at, "error"))
     campo(at, "Justificativa para aprovar mesmo assim").input("PDF conferido de novo: está certo").run()
     botao(at, "Aprovar com justificativa").click().run()

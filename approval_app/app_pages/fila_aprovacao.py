@@ -8,7 +8,14 @@ from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
 from beg_pipeline.domain.sinais import TipoBloqueio, texto_rejeicao
-from beg_pipeline.services import aprovacoes, cadastros, consultas, faturas_armazenadas, fila_aprovacao
+from beg_pipeline.services import (
+    aprovacoes,
+    cadastros,
+    consultas,
+    faturas_armazenadas,
+    faturas_faltando,
+    fila_aprovacao,
+)
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
 LOTE = "fila_lote"
@@ -46,6 +53,16 @@ m3.metric(f"Vencem {PRAZO}", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE
 m4.metric("Valor total", formatos.moeda(sum(i.valor or 0 for i in fila)))
 if ctx.settings.quatro_olhos:
     st.caption("Regra dos quatro olhos ativa: quem enviou uma fatura manualmente não pode aprová-la.")
+meses = consultas.meses_com_processos(ctx)
+mes_faltando = meses[0] if mes == TODOS and meses else (None if mes == TODOS else mes)
+faltando = faturas_faltando.faturas_faltando(ctx, mes_faltando, recursos.hoje()) if mes_faltando else []
+if faltando:
+    with st.expander(f"⚠ {len(faltando)} fatura(s) de {mes_faltando} ainda não baixada(s), perto do vencimento "
+                     "usual", expanded=True):
+        st.dataframe(pd.DataFrame({"Cliente": [f["cliente"] for f in faltando],
+                                   "Operadora": [f["operadora"] for f in faltando],
+                                   "Vencimento usual": [formatos.data(f["previsto"]) for f in faltando]}),
+                     hide_index=True)
 if not fila:
     st.info("Nenhuma fatura aguardando aprovação com esses filtros.")
     st.stop()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from approval_app import acesso, recursos
 from beg_pipeline.domain import formatos
-from beg_pipeline.services import consultas
+from beg_pipeline.services import consultas, faturas_faltando
 
 ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.title("Visão mensal")
@@ -49,6 +49,14 @@ else:
         "Valor": risco["valor_fatura"].map(formatos.moeda),
         "Vencimento": risco["data_vencimento"].map(formatos.data),
     }), hide_index=True)
+
+faltando = faturas_faltando.faturas_faltando(ctx, mes, recursos.hoje())
+if faltando:
+    st.subheader("Faturas ainda não baixadas, perto do vencimento usual")
+    st.dataframe(pd.DataFrame({"Cliente": [f["cliente"] for f in faltando],
+                               "Operadora": [f["operadora"] for f in faltando],
+                               "Vencimento usual": [formatos.data(f["previsto"]) for f in faltando]}),
+                 hide_index=True)
 
 if not relatorio.falhas_por_classe.empty:
     st.subheader("Falhas de download por classe")

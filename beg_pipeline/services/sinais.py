@@ -3,6 +3,7 @@ execution that brought it) and earlier rejections (audit trail); the rules are `
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,12 +11,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from beg_pipeline.db.models import Auditoria, Execucao, Processo
+from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Processo
+from beg_pipeline.domain import formatos
 from beg_pipeline.domain.execucao import StatusExecucao, TipoExecucao
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.domain.sinais import Bloqueio, Rejeicao, bloqueios_da_fatura
+from beg_pipeline.services.contexto import Contexto
 
 ACAO_REJEITAR = "REJEITAR"
 _LOTE = 500  # ids per IN list: far below every backend's parameter limit
+_ESPERA = StatusProcesso.AGUARDANDO_APROVACAO.value
+_DECIDIDOS = (StatusProcesso.AGUARDANDO_ENVIO_SAT.value, StatusProcesso.UPLOAD_REALIZADO.value)
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,31 @@ def sinais_das_faturas(s: Session, faturas: list[FaturaEmAnalise]) -> dict[uuid.
                                           rejeicao_do_pdf=por_sha.get(f.sha256) if f.sha256 else None),
             rejeitada_antes=por_processo.get(f.processo_id), conferencias=dados)
     return resultado
+
+
+def decisoes_do_mes(ctx: Contexto, mes_ano: str, hoje: dt.date) -> dict:
+    """Where people's decisions stand for a month: invoices waiting for approval (on time, overdue, blocked by a
+    signal) and approved ones; ``retidas`` lists the overdue or blocked ones (what holds the month up)."""
+    with ctx.db.leitura() as s:
+        linhas = s.execute(
+            select(Processo.id, Processo.status_processo, Processo.data_vencimento, Processo.fatura_sha256,
+                   Processo.fatura_s3_key, Cliente.razao_social, Cliente.cnpj)
+            .join(Cliente, Processo.cliente_id == Cliente.id)
+            .where(Processo.mes_ano == mes_ano, Processo.status_processo.in_(_DECIDIDOS + (_ESPERA,)))).all()
+        esperando = [r for r in linhas if r.status_processo == _ESPERA]
+        achados = sinais_das_faturas(s, [FaturaEmAnalise(r.id, mes_ano, r.cnpj, r.fatura_sha256, r.fatura_s3_key)
+                                         for r in esperando])
+    contagem = {"aguardando": 0, "vencidas": 0, "bloqueadas": 0,
+                "aprovadas": sum(r.status_processo in _DECIDIDOS for r in linhas)}
+    retidas = []
+    for r in esperando:
+        bloqueios = achados[r.id].bloqueios
+        vencida = r.data_vencimento is not None and r.data_vencimento < hoje
+        contagem["aguardando"] += 1
+        contagem["vencidas"] += vencida
+        contagem["bloqueadas"] += bool(bloqueios)
+        if vencida or bloqueios:
+            retidas.append({"cliente": r.razao_social, "vencimento": formatos.data(r.data_vencimento),
+                            "motivo": "; ".join([*(["vencida sem aprovação"] if vencida else []),
+                                                 *(b.texto for b in bloqueios)])})
+    return {**contagem, "retidas": retidas}

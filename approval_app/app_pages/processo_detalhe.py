@@ -40,6 +40,11 @@ if p.observacoes and (p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.va
 if detalhe.sinais and aguarda_aprovacao:
     for bloqueio in detalhe.sinais.bloqueios:
         st.error(f"Bloqueio: {bloqueio.texto}. A aprovação exige justificativa.", icon=":material/block:")
+for a in detalhe.trilha:
+    if a.acao == "APROVAR" and (a.detalhes or {}).get("justificativa"):
+        st.warning(f"Aprovada apesar de bloqueio ({'; '.join(a.detalhes.get('bloqueios', []))}) por {a.ator} em "
+                   f"{formatos.data_hora(a.data)}. Justificativa: {a.detalhes['justificativa']}",
+                   icon=":material/gavel:")
 if detalhe.sinais and detalhe.sinais.rejeitada_antes and p.status_processo != StatusProcesso.AGUARDANDO_DOWNLOAD.value:
     st.caption(f"Rejeição anterior: fatura {texto_rejeicao(detalhe.sinais.rejeitada_antes)}")
 

@@ -47,7 +47,9 @@ def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, *, sha256: str,
         bloqueios = sinais.sinais_das_faturas(s, [fatura])[processo_id].bloqueios
         try:
             motivo = justificativa_de_aprovacao(justificativa, bloqueios)
-        except ValueError as exc:
+        except ValueError as exc:  # unless the process was decided meanwhile (e.g. this very PDF just rejected)
+            atual = s.scalar(select(Processo.status_processo).where(Processo.id == processo_id))
+            transicao(AcaoProcesso.APROVAR, atual, str(processo_id))
             raise RegraViolada(str(exc)) from None
         _transitar(s, AcaoProcesso.APROVAR, processo_id, onde=(Processo.fatura_sha256 == sha256,),
                    aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora())

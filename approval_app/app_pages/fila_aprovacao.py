@@ -1,5 +1,7 @@
 """Fila de aprovação: invoices waiting for a decision, their flags and PDF; approve, reject, approve in bulk."""
 
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -181,6 +183,12 @@ with col_decisao:
         st.warning("O mesmo PDF (mesmo SHA-256) está em outro processo.")
     if item.upload_manual:
         st.info("Fatura enviada manualmente" + (" por você." if item.enviado_por_mim else "."))
+    lido = item.conferencias or {}
+    if lido.get("valor_boleto") or lido.get("mes_referencia"):
+        st.caption(" · ".join(parte for parte in (
+            lido.get("valor_boleto") and f"Boleto {formatos.moeda(Decimal(lido['valor_boleto']))}",
+            lido.get("valor_pdf") and f"total do PDF {formatos.moeda(Decimal(lido['valor_pdf']))}",
+            lido.get("mes_referencia") and f"referência do PDF {lido['mes_referencia']}") if parte))
     for bloqueio in item.bloqueios:
         st.error(f"Bloqueio: {bloqueio.texto}.", icon=":material/block:")
     if item.rejeitada_antes and not any(b.tipo is TipoBloqueio.PDF_JA_REJEITADO for b in item.bloqueios):

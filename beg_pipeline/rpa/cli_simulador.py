@@ -28,6 +28,8 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--taxa-json-malformado", type=_taxa, default=0.0, show_default=True)
 @click.option("--taxa-arquivo-nao-pdf", type=_taxa, default=0.0, show_default=True)
 @click.option("--formato-arquivo", type=click.Choice(["s3", "chave", "http", "misto"]), default="s3", show_default=True)
+@click.option("--mes-referencia", default=None, help="Mês das faturas (MM/AAAA); padrão: o mês que acabou.")
+@click.option("--mes-errado", multiple=True, help="CNPJ cujo portal entrega a fatura do mês anterior (repetível).")
 def simulador(host: str, port: int | None, latencia: float, jitter: float, capacidade: int, **opcoes: object) -> None:
     """Simulador local da API dos robôs (mesmo contrato da produção), com falhas opcionais."""
     try:

@@ -38,6 +38,7 @@ class ItemFila:
     sha256: str | None = None  # the PDF shown: an approval carries it
     bloqueios: list[Bloqueio] = field(default_factory=list)  # approval needs a reason while there are any
     rejeitada_antes: Rejeicao | None = None  # the latest earlier rejection of this process
+    conferencias: dict | None = None  # what the PDF's reading found (boleto and total, reference month, CNPJs)
 
 
 def sinais(item: ItemFila) -> list[str]:
@@ -87,7 +88,8 @@ def fila_de_aprovacao(ctx: Contexto, ator: Ator, *, hoje: dt.date, mes_ano: str 
                         situacao_vencimento(p.data_vencimento, hoje, ctx.settings.dias_uteis_alerta), p.upload_manual,
                         p.upload_manual and p.upload_manual_por_usuario_id == ator.usuario_id,
                         p.fatura_sha256 in duplicados, anomalias.get(str(p.id)), sha256=p.fatura_sha256,
-                        bloqueios=achados[p.id].bloqueios, rejeitada_antes=achados[p.id].rejeitada_antes)
+                        bloqueios=achados[p.id].bloqueios, rejeitada_antes=achados[p.id].rejeitada_antes,
+                        conferencias=achados[p.id].conferencias)
         item.sinais = sinais(item)
         fila.append(item)
     fila.sort(key=lambda i: (i.vencimento is None, i.vencimento or dt.date.max, i.cliente))

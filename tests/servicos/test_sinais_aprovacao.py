@@ -94,6 +94,7 @@ def test_a_boleto_that_disagrees_with_the_total_shows_both_numbers_and_blocks(ct
                   gerar_pdf_fatura(_dados(processo, valor_boleto=Decimal("5959.85"))))
     item = _item(ctx, gente["a"], processo.id)
     assert [b.texto for b in item.bloqueios] == ["boleto de R$ 5.959,85 ≠ total da fatura R$ 4.959,85"]
+    assert (item.conferencias["valor_boleto"], item.conferencias["valor_pdf"]) == ("5959.85", "4959.85")
     with pytest.raises(RegraViolada, match="boleto de R\\$ 5.959,85"):
         aprovacoes.aprovar(ctx, gente["a"], processo.id, sha256=item.sha256)
     coerente = mes_com_processos(ctx, 2)[1]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 
 import streamlit as st
 
@@ -14,19 +15,41 @@ from beg_pipeline.services import autenticacao
 CHAVE_USUARIO = "usuario_id"
 
 
-def ip_de(cabecalhos: Mapping[str, str], ip_conexao: object) -> str | None:
-    """The client's IP: the first ``X-Forwarded-For`` entry (behind the proxy), else ``X-Real-IP``, else the
-    socket's."""
-    encaminhado = (cabecalhos.get("X-Forwarded-For") or "").split(",")[0].strip()
-    ip = encaminhado or (cabecalhos.get("X-Real-IP") or "").strip() or ip_conexao
-    return ip[:64] if isinstance(ip, str) and ip else None
+Redes = Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def _endereco(texto: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(texto)
+    except ValueError:
+        return None
+
+
+def _confiavel(endereco: ipaddress.IPv4Address | ipaddress.IPv6Address | None, proxies: Redes) -> bool:
+    return endereco is not None and any(endereco in rede for rede in proxies)
+
+
+def ip_de(cabecalhos: Mapping[str, str], ip_conexao: object, proxies: Redes = ()) -> str | None:
+    """The client's IP: the socket's, unless the connection comes from a trusted proxy (``BEG_PROXIES_CONFIAVEIS``);
+    then the nearest ``X-Forwarded-For`` entry that is not itself a trusted proxy (if it is an IP at all). Any client
+    can write that header, so it is never believed from anyone else."""
+    proxies = tuple(proxies)
+    if not isinstance(ip_conexao, str) or not ip_conexao:
+        return None
+    ip = ip_conexao
+    if _confiavel(_endereco(ip), proxies):
+        encaminhados = [_endereco(e.strip()) for e in (cabecalhos.get("X-Forwarded-For") or "").split(",")]
+        cliente = next((e for e in reversed(encaminhados) if not _confiavel(e, proxies)), None)
+        ip = str(cliente) if cliente else ip
+    return ip[:64]
 
 
 def origem() -> tuple[str | None, str | None]:
     """``(ip, user_agent)`` of the current browser session, for the audit trail."""
     cabecalhos = st.context.headers
     user_agent = cabecalhos.get("User-Agent")
-    return ip_de(cabecalhos, st.context.ip_address), user_agent[:500] if user_agent else None
+    ip = ip_de(cabecalhos, st.context.ip_address, contexto().settings.proxies_confiaveis)
+    return ip, user_agent[:500] if user_agent else None
 
 
 def ator() -> Ator | None:

@@ -5,13 +5,12 @@ import uuid
 
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import notificacoes
 from beg_pipeline.settings import ConfiguracaoInvalida
 
 st.set_page_config(page_title="BEG — Faturas", page_icon=":material/receipt_long:", layout="wide")
-st.set_option("client.toolbarMode", "viewer")  # the people who approve never need the developer menu
 st.set_option("client.showErrorDetails", "none")  # a traceback shows SQL and server paths: never to the browser
 _log = logging.getLogger("approval_app")
 
@@ -61,7 +60,7 @@ else:
     secoes["Conta"] = [_pagina("minha_conta", "Minha conta", "person")]
     navegacao = st.navigation(secoes)
     with st.sidebar:
-        st.caption(f"Conectado como **{ator.email}** ({ator.perfil.value.lower()})")
+        st.caption(f"Conectado como **{layout.literal(ator.email)}** ({ator.perfil.value.lower()})")
         if st.button("Sair", icon=":material/logout:"):
             acesso.sair(ator)
             st.rerun()

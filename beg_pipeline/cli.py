@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _contexto():
     return Contexto(settings)
 
 
-def mensagens_claras(func):
+def mensagens_claras(func: Callable[..., None]) -> Callable[..., None]:
     """Turn expected errors into one message on stderr and exit status 2, without a traceback."""
 
     @wraps(func)
@@ -148,13 +149,15 @@ def _ler_senha() -> str:
 @usuarios.command("criar")
 @click.option("--email", required=True)
 @click.option("--nome", required=True)
-@click.option("--perfil", required=True, type=click.Choice(["ADMINISTRADOR", "APROVADOR", "OPERADOR"], case_sensitive=False))
+@click.option("--perfil", required=True,
+              type=click.Choice(["ADMINISTRADOR", "APROVADOR", "OPERADOR"], case_sensitive=False))
 @mensagens_claras
 def usuarios_criar(email: str, nome: str, perfil: str) -> None:
     """Cria um usuário; a senha é pedida duas vezes (ou lida da entrada padrão)."""
     from beg_pipeline.services import cadastros
 
-    usuario = cadastros.criar_usuario(_contexto(), _ator_cli(), email=email, nome=nome, perfil=perfil, senha=_ler_senha())
+    usuario = cadastros.criar_usuario(_contexto(), _ator_cli(), email=email, nome=nome, perfil=perfil,
+                                      senha=_ler_senha())
     click.echo(f"Usuário {usuario.email} criado com perfil {usuario.perfil.value}.")
 
 
@@ -282,6 +285,24 @@ def chaves_rotacionar() -> None:
     click.echo(f"{rotacionar_chaves(_contexto(), _ator_cli())} senhas recifradas com a chave atual.")
 
 
+@cli.group()
+def notificacoes() -> None:
+    """Notificações por e-mail e webhook."""
+
+
+@notificacoes.command("enviar")
+@click.option("--repetir-falhas", is_flag=True, help="Antes, recoloca na fila as mensagens com falha definitiva.")
+@mensagens_claras
+def notificacoes_enviar(repetir_falhas: bool) -> None:
+    """Envia uma vez as mensagens pendentes (o sensor do Dagster faz o mesmo a cada minuto)."""
+    from beg_pipeline.services import envios_notificacao
+
+    contexto = _contexto()
+    if repetir_falhas:
+        click.echo(f"{envios_notificacao.repetir_falhas(contexto)} mensagens com falha recolocadas na fila.")
+    click.echo(f"Notificações: {envios_notificacao.enviar_pendentes(contexto)}.")
+
+
 @cli.command()
 @mensagens_claras
 def demo() -> None:
@@ -296,7 +317,8 @@ def demo() -> None:
         arquivo = contexto.settings.data_dir / "usuarios-demo.txt"
         descritor = os.open(arquivo, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descritor, "w") as saida:
-            saida.write("Senhas iniciais dos usuários de demonstração (troque-as no aplicativo):\n" + "\n".join(linhas) + "\n")
+            saida.write("Senhas iniciais dos usuários de demonstração (troque-as no aplicativo):\n"
+                        + "\n".join(linhas) + "\n")
         click.echo(f"Usuários de demonstração (senhas iniciais, também em {arquivo}):")
         click.echo("\n".join(linhas))
     else:

@@ -16,6 +16,7 @@ from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.schedules import construir_agendamentos
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
 from beg_pipeline.sensors.falhas import falhas_de_execucao_sensor
+from beg_pipeline.sensors.notificacoes import envios_notificacao_sensor, saude_robo_sensor
 
 
 def construir_definicoes(configuracao: ConfiguracaoResource | None = None) -> dg.Definitions:
@@ -29,7 +30,7 @@ def construir_definicoes(configuracao: ConfiguracaoResource | None = None) -> dg
         asset_checks=[*verificacoes_mensais(particoes), decisoes_das_pessoas(particoes)],
         jobs=jobs,
         schedules=construir_agendamentos(settings),
-        sensors=[aprovacoes_sensor, falhas_de_execucao_sensor],
+        sensors=[aprovacoes_sensor, falhas_de_execucao_sensor, envios_notificacao_sensor, saude_robo_sensor],
         resources=recursos(configuracao),
         executor=dg.in_process_executor,
     )

@@ -1,5 +1,7 @@
 """Jobs ops launch (and schedules and sensors target)."""
 
+import datetime as dt
+
 import dagster as dg
 
 from beg_pipeline.assets.envios_sat import envios_sat
@@ -7,7 +9,7 @@ from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
 from beg_pipeline.resources import ArmazenamentoResource, BancoResource
-from beg_pipeline.services import manutencao
+from beg_pipeline.services import alertas, manutencao
 
 ciclo_mensal_job = dg.define_asset_job(
     "ciclo_mensal_job", selection=dg.AssetSelection.assets(processos_mensais, faturas, envios_sat, relatorio_mensal),
@@ -39,6 +41,22 @@ def copiar_banco(context: dg.OpExecutionContext, banco: BancoResource, armazenam
     return chave
 
 
+@dg.op(config_schema={"hoje": dg.Field(str, is_required=False, description="AAAA-MM-DD; default: hoje (local)")})
+def emitir_alertas_diarios(context: dg.OpExecutionContext, banco: BancoResource) -> dict:
+    """Due dates, late downloads and the approvers' digest (notified once each; e-mailed by the outbox sensor)."""
+    contexto = banco.contexto()
+    dia = context.op_config.get("hoje")
+    hoje = dt.date.fromisoformat(dia) if dia else dt.datetime.now(contexto.settings.tz).date()
+    criadas = alertas.alertas_diarios(contexto, hoje)
+    context.log.info(f"alertas de {hoje}: {criadas}")
+    return criadas
+
+
+@dg.job(description="Alertas diários: vencimentos, downloads atrasados e resumo para os aprovadores.")
+def alertas_diarios_job():
+    emitir_alertas_diarios()
+
+
 @dg.job(description="Arquiva e apaga logs de execução antigos.")
 def limpeza_logs_job():
     arquivar_logs()
@@ -49,4 +67,5 @@ def backup_job():
     copiar_banco()
 
 
-todos = [ciclo_mensal_job, processos_job, downloads_job, envios_sat_job, relatorio_job, limpeza_logs_job, backup_job]
+todos = [ciclo_mensal_job, processos_job, downloads_job, envios_sat_job, relatorio_job, limpeza_logs_job, backup_job,
+         alertas_diarios_job]

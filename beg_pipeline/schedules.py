@@ -6,7 +6,14 @@ import datetime as dt
 
 import dagster as dg
 
-from beg_pipeline.jobs import backup_job, downloads_job, limpeza_logs_job, processos_job, relatorio_job
+from beg_pipeline.jobs import (
+    alertas_diarios_job,
+    backup_job,
+    downloads_job,
+    limpeza_logs_job,
+    processos_job,
+    relatorio_job,
+)
 from beg_pipeline.partitions import FUSO
 from beg_pipeline.settings import Settings
 
@@ -57,4 +64,8 @@ def construir_agendamentos(settings: Settings) -> list[dg.ScheduleDefinition]:
     backup = dg.ScheduleDefinition(name="backup_schedule", job=backup_job, cron_schedule=settings.cron_backup,
                                    execution_timezone=FUSO, default_status=ligado,
                                    description="Backup diário do banco.")
-    return [processos_do_mes_schedule, downloads_dias_uteis_schedule, relatorio_mensal_schedule, limpeza, backup]
+    alertas = dg.ScheduleDefinition(name="alertas_diarios_schedule", job=alertas_diarios_job,
+                                    cron_schedule=settings.cron_resumo, execution_timezone=FUSO, default_status=ligado,
+                                    description="Vencimentos, downloads atrasados e resumo aos aprovadores.")
+    return [processos_do_mes_schedule, downloads_dias_uteis_schedule, relatorio_mensal_schedule, limpeza, backup,
+            alertas]

@@ -51,11 +51,12 @@ class Cofre:
             self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         except (ValueError, TypeError):
             raise ConfiguracaoInvalida(
-                "BEG_SECRET_KEY: cada chave deve ser uma chave Fernet (44 caracteres base64); gere com `beg chaves gerar`"
+                "BEG_SECRET_KEY: cada chave deve ser uma chave Fernet (44 caracteres base64); "
+                "gere com `beg chaves gerar`"
             ) from None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Cofre":
+    def from_settings(cls, settings: Settings) -> Cofre:
         return cls(chaves_fernet(settings))
 
     def cifrar(self, texto: str) -> str:

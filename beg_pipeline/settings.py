@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -36,7 +38,14 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
 
     quatro_olhos: bool = True
+    proxies_confiaveis: Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode] = Field(
+        default=(), description="Addresses or networks (CIDR) of the reverse proxies in front of the app, "
+                                "comma-separated; X-Forwarded-For is believed only from them (empty: never).")
     max_upload_mb: int = Field(default=20, gt=0)
+    pdf_cpu_s: float = Field(default=20.0, gt=0, description="CPU seconds to check or read one PDF (isolated).")
+    pdf_memoria_mb: int = Field(default=1024, ge=256, description="Address space of the process checking a PDF.")
+    pdf_tempo_s: float = Field(default=60.0, gt=0, description="Wall-clock seconds to check or read one PDF.")
+    pdf_processos: int = Field(default=2, gt=0, description="Processes that check PDFs at once.")
     max_tentativas: int = Field(default=3, gt=0)
     limiar_anomalia: float = Field(default=0.5, gt=0, description="Amount this far from the client's median "
                                    "(0.5 = 50 %) is flagged in the approval queue.")
@@ -44,6 +53,7 @@ class Settings(BaseSettings):
                                    "usual arrival) that the app starts flagging it.")
 
     rpa_url: str = "http://127.0.0.1:8765"
+    dagster_url: str = "http://127.0.0.1:3000"  # the webserver the app launches one-process runs through
     rpa_token: SecretStr | None = None
     rpa_timeout_s: float = Field(default=30.0, gt=0)
     rpa_job_timeout_s: float = Field(default=1800.0, gt=0)
@@ -54,6 +64,12 @@ class Settings(BaseSettings):
     rpa_operadoras: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset({"OI", "VIVO", "EMBRATEL", "DIGITALNET"}),
         description="Carrier codes the robot API serves, comma-separated: the import creates them with a robot.")
+    rpa_arquivo_prazo_s: float = Field(default=120.0, gt=0, description="Overall deadline of one invoice download.")
+    rpa_arquivos_origens: str = Field(
+        default="", description="Comma-separated origins (scheme://host[:port]) robots' invoice URLs may point to, "
+        "besides the robot API and the S3 endpoint; the token is never sent to them.")
+    rpa_prefixo_chaves: str = Field(
+        default="", description="Folder of the robots' keys in the shared bucket, before <OPERADORA>/<AAAA-MM>/….")
 
     s3_endpoint: str | None = None
     s3_access_key: SecretStr | None = None
@@ -77,6 +93,20 @@ class Settings(BaseSettings):
     cron_relatorio: str = "0 7 5 * *"
     cron_limpeza_logs: str = "0 3 * * 0"
     cron_backup: str = "0 2 * * *"
+    cron_resumo: str = "30 7 * * 1-5"
+
+    # notifications that leave the app (README "Notificações"); no host / no URL = channel off
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0)
+    smtp_usuario: str | None = None
+    smtp_senha: SecretStr | None = None
+    smtp_remetente: str = "beg@localhost"
+    smtp_tls: bool = Field(default=True, description="STARTTLS after connecting")
+    notificacoes_timeout_s: float = Field(default=10.0, gt=0, description="One SMTP or webhook call.")
+    webhook_urls: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(), description="Comma-separated; prefix slack: or teams: (or a Slack/Teams host) picks the payload.")
+    notificacoes_max_tentativas: int = Field(default=20, gt=0)
+    notificacoes_espera_s: float = Field(default=60.0, ge=0, description="First retry delay; doubles, up to 1 h.")
 
     @field_validator("timezone")
     @classmethod
@@ -87,7 +117,8 @@ class Settings(BaseSettings):
             raise ValueError(f"fuso horário desconhecido: {value!r} (ex.: America/Sao_Paulo)") from exc
         return value
 
-    @field_validator("cron_processos", "cron_downloads", "cron_relatorio", "cron_limpeza_logs", "cron_backup")
+    @field_validator("cron_processos", "cron_downloads", "cron_relatorio", "cron_limpeza_logs", "cron_backup",
+                     "cron_resumo")
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
@@ -100,6 +131,55 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         return frozenset(normalizar_codigo_operadora(v) for v in value if v.strip())
+
+
+    @field_validator("rpa_arquivos_origens")
+    @classmethod
+    def _origens(cls, value: str) -> str:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        for item in filter(None, (parte.strip() for parte in value.split(","))):
+            origem(item)  # ValueError names the item
+            if urlsplit(item).path.strip("/") or urlsplit(item).query:
+                raise ValueError(f"{item!r} não é uma origem: use esquema://host[:porta], separadas por vírgula")
+        return value
+
+    @field_validator("rpa_prefixo_chaves")
+    @classmethod
+    def _prefixo(cls, value: str) -> str:
+        from beg_pipeline.storage.base import PASTA_FATURAS
+
+        partes = value.split("/")
+        if value and (not value.endswith("/") or value.startswith("/") or ".." in partes or "\\" in value
+                      or partes[0] == PASTA_FATURAS):
+            raise ValueError(f"prefixo {value!r} inválido: uma pasta terminada em '/' (ex.: robo/), fora de "
+                             f"{PASTA_FATURAS}/, sem '..'")
+        return value
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = value.split(",")
+        urls = tuple(str(v).strip() for v in value if str(v).strip())
+        for url in urls:
+            if not url.removeprefix("slack:").removeprefix("teams:").startswith(("http://", "https://")):
+                raise ValueError("cada URL deve começar com http:// ou https:// (opcionalmente slack: ou teams: antes)")
+        return urls
+
+    @field_validator("proxies_confiaveis", mode="before")
+    @classmethod
+    def _redes(cls, value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        if isinstance(value, str):
+            value = value.split(",")
+        redes = []
+        for item in (str(v).strip() for v in value):
+            try:
+                redes.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                if item:
+                    raise ValueError(f"{item!r} não é um IP nem uma rede (ex.: 10.0.0.5,10.1.0.0/16)") from None
+        return tuple(redes)
 
     @field_validator("database_url", "database_url_migracoes")
     @classmethod
@@ -119,6 +199,11 @@ class Settings(BaseSettings):
     @property
     def resolved_migration_url(self) -> str:
         return self.database_url_migracoes or self.resolved_database_url
+
+    def origens_arquivos_rpa(self) -> frozenset[str]:
+        from beg_pipeline.rpa.contrato.procedencia import origem
+
+        return frozenset(origem(parte) for parte in self.rpa_arquivos_origens.split(",") if parte.strip())
 
     @property
     def storage_backend(self) -> str:

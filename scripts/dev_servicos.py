@@ -44,7 +44,8 @@ def main() -> int:
         "aplicativo de aprovação": ([str(BIN / "streamlit"), "run", str(RAIZ / "approval_app" / "streamlit_app.py"),
                                      "--server.address", "127.0.0.1", "--server.port", str(args.porta_app),
                                      "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                     "--client.showErrorDetails", "none"],
+                                     "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
+                                     "--server.maxUploadSize", os.environ.get("BEG_MAX_UPLOAD_MB", "20")],
                                     f"http://127.0.0.1:{args.porta_app}/_stcore/health"),
     }
     processos: dict[str, subprocess.Popen] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,15 +70,25 @@ def rotulos(at: AppTest) -> list[str]:
     return [b.label for b in at.button]
 
 
+def visivel(markdown: str) -> str:
+    """A Markdown element's text as a person reads it: without the backslash escapes and word joiners that
+    ``layout.literal`` adds to untrusted text."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def mensagens(at: AppTest, tipo: str) -> list[str]:
-    return [m.value for m in getattr(at, tipo)]
+    return [visivel(m.value) for m in getattr(at, tipo)]
+
+
+def textos_brutos(at: AppTest) -> list[str]:
+    """The Markdown source of every title, subheader, markdown, caption and message on the page."""
+    return [str(e.value) for lista in (at.title, at.subheader, at.markdown, at.caption, at.info, at.success,
+                                       at.warning, at.error, at.toast) for e in lista]
 
 
 def textos(at: AppTest) -> str:
-    """Everything written as markdown, captions, titles and messages, in one string."""
-    partes = [e.value for lista in (at.title, at.subheader, at.markdown, at.caption, at.info, at.success, at.warning,
-                                    at.error, at.code) for e in lista]
-    return "\n".join(str(p) for p in partes)
+    """Everything written as markdown, captions, titles, messages and code, as a person reads it, in one string."""
+    return "\n".join([*(visivel(t) for t in textos_brutos(at)), *(str(e.value) for e in at.code)])
 
 
 def abrir() -> AppTest:

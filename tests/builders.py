@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from beg_pipeline.domain.execucao import TipoExecucao
@@ -30,7 +31,7 @@ def mes_com_processos(ctx, n_clientes: int = 4, mes_ano: str = MES) -> list:
 def fatura(n: int = 1) -> processos.FaturaArmazenada:
     sha = f"{n:064x}"
     return processos.FaturaArmazenada(chave=f"faturas/2026-11/OI/p{n}.pdf", sha256=sha, nome_arquivo=f"f{n}.pdf",
-                                      valor=Decimal("1234.56"), vencimento=None)
+                                      valor=Decimal("1234.56"), vencimento=dt.date(2026, 12, 10))
 
 
 def baixar(ctx, processo_id, n: int = 1) -> None:

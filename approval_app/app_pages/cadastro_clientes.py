@@ -8,7 +8,7 @@ from beg_pipeline.domain import formatos
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros, consultas
-from beg_pipeline.services.importacao_clientes import ArquivoInvalido, importar_clientes
+from beg_pipeline.services.importacao_clientes import COLUNAS, ArquivoInvalido, importar_clientes, modelo_csv
 
 NOVO = "novo"
 POR_PAGINA = 50
@@ -25,14 +25,14 @@ with aba_clientes:
     pagina = consultas.buscar_clientes(ctx, ator, texto=texto, pagina=numero, por_pagina=POR_PAGINA)
     st.caption(f"{pagina.total} cliente(s) · página {numero} de {pagina.paginas}")
     st.dataframe(pd.DataFrame([{
-        "Razão social": l["razao_social"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"],
-        "Conta (filtro)": l["filtro"], "Unidade": l["unidade"], "Serviço": l["servico"],
-        "Login do portal": l["login_portal"] or "", "Senha cadastrada": "sim" if l["tem_senha"] else "não",
-        "Robô": ROTULO_SEM_CREDENCIAIS if l["sem_credenciais"] else ("sim" if l["possui_rpa"] else "não"),
-        "Ativo": l["status_ativo"],
-    } for l in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
+        "Razão social": linha["razao_social"], "CNPJ": formatos.cnpj(linha["cnpj"]), "Operadora": linha["operadora"],
+        "Conta (filtro)": linha["filtro"], "Unidade": linha["unidade"], "Serviço": linha["servico"],
+        "Login do portal": linha["login_portal"] or "", "Senha cadastrada": "sim" if linha["tem_senha"] else "não",
+        "Robô": ROTULO_SEM_CREDENCIAIS if linha["sem_credenciais"] else ("sim" if linha["possui_rpa"] else "não"),
+        "Ativo": linha["status_ativo"],
+    } for linha in pagina.linhas]), hide_index=True, height=layout.altura(len(pagina.linhas)))
 
-    linhas = {l["id"]: l for l in pagina.linhas}
+    linhas = {linha["id"]: linha for linha in pagina.linhas}
     escolha = st.selectbox("Editar", [NOVO, *linhas], format_func=lambda i: "+ Novo cliente" if i == NOVO else
                            f"{linhas[i]['razao_social']} · {linhas[i]['operadora']} · {linhas[i]['filtro']}")
     cliente = None if escolha == NOVO else consultas.obter_cliente(ctx, ator, escolha)
@@ -69,17 +69,23 @@ with aba_clientes:
                             f"Cliente {cliente.razao_social} {'desativado' if cliente.status_ativo else 'ativado'}.")
 
 with aba_importar:
-    st.caption("A planilha exportada pela BEG (CSV): cada linha é validada; as inválidas são relatadas e as boas "
-               "gravadas.")
-    arquivo = st.file_uploader("Planilha de clientes (CSV)", type=["csv"])
+    st.caption("A planilha exportada pela BEG (CSV, separado por vírgula ou ponto e vírgula): cada linha é validada; "
+               "as inválidas e as prováveis duplicatas de clientes já cadastrados são relatadas, as boas gravadas.")
+    st.markdown("**Colunas** (nesta ordem; RAZÃO SOCIAL, CNPJ, OPERADORA e FILTRO são obrigatórias): "
+                + ", ".join(layout.literal(c) for c in COLUNAS))
+    st.download_button("Baixar planilha modelo (CSV)", modelo_csv(), file_name="clientes-modelo.csv",
+                       mime="text/csv", on_click="ignore", icon=":material/download:")
+    # no type= filter: Streamlit would refuse other extensions in English; the import reads the content and says why
+    arquivo = st.file_uploader("Planilha de clientes (CSV)", max_upload_size=ctx.settings.max_upload_mb)
     simular = st.checkbox("Apenas simular (não grava nada)", value=True)
     if st.button("Importar", type="primary", disabled=arquivo is None):
         try:
             relatorio = importar_clientes(ctx, ator, arquivo.getvalue(), dry_run=simular)
         except ArquivoInvalido as exc:
-            st.error(f"{exc} Nada foi gravado.")
+            st.error(layout.literal(f"{exc} Nada foi gravado."))
             st.stop()
         resumo = relatorio.resumo()
-        (st.warning if relatorio.rejeitados else st.success)(resumo.splitlines()[0])
+        (st.warning if relatorio.rejeitados or relatorio.provaveis_duplicados else st.success)(
+            layout.literal(resumo.splitlines()[0]))
         st.dataframe(pd.DataFrame(relatorio.tabela_operadoras()), hide_index=True)
         st.code(resumo, language=None)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.services import cadastros
 
@@ -39,7 +39,7 @@ with st.expander("Nova operadora"), st.form("operadora-nova", clear_on_submit=Tr
         if not codigo.strip():
             st.error("Informe o código da operadora.")
         elif codigo.strip().upper() in {o.codigo for o in operadoras.values()}:
-            st.error(f"A operadora {codigo.strip().upper()} já está cadastrada.")
+            st.error(layout.literal(f"A operadora {codigo.strip().upper()} já está cadastrada."))
         else:
             avisos.executar(lambda: cadastros.garantir_operadora(ctx, ator, codigo, nome=nome.strip() or None,
                                                                  possui_rpa=possui_rpa, url_portal=url_portal or None),

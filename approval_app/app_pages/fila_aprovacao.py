@@ -5,7 +5,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from approval_app import acesso, avisos, recursos
+from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
@@ -86,7 +86,8 @@ tabela = pd.DataFrame([{
     "Mês": i.mes_ano, "Valor": formatos.moeda(i.valor), "Últimos valores": _historico(i), "Vencimento": i.vencimento,
     "Sinais": " · ".join(i.sinais),
 } for i in fila])
-st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise.")
+st.caption("Marque as linhas para aprovar em lote; a última marcada abre abaixo para análise." if
+           ator.pode(Permissao.APROVAR) else "Marque uma linha para vê-la abaixo, com o PDF.")
 estilo = tabela.style.apply(_estilo, axis=1) if len(tabela) <= LIMITE_ESTILO else tabela  # "Situação" keeps the mark
 evento = st.dataframe(
     estilo, hide_index=True, on_select="rerun", selection_mode="multi-row",
@@ -169,8 +170,8 @@ with col_pdf:
         st.error("O PDF desta fatura não foi encontrado no armazenamento.")
 
 with col_decisao:
-    st.subheader(item.cliente)
-    st.caption(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}")
+    st.subheader(layout.literal(item.cliente))
+    st.caption(layout.literal(f"CNPJ {formatos.cnpj(item.cnpj)} · {item.operadora} · {item.mes_ano}"))
     valor, vencimento = st.columns(2)
     valor.metric("Valor", formatos.moeda(item.valor))
     vencimento.metric("Vencimento", formatos.data(item.vencimento), SITUACAO[item.situacao], delta_color="off",
@@ -190,9 +191,9 @@ with col_decisao:
             lido.get("valor_pdf") and f"total do PDF {formatos.moeda(Decimal(lido['valor_pdf']))}",
             lido.get("mes_referencia") and f"referência do PDF {lido['mes_referencia']}") if parte))
     for bloqueio in item.bloqueios:
-        st.error(f"Bloqueio: {bloqueio.texto}.", icon=":material/block:")
+        st.error(layout.literal(f"Bloqueio: {bloqueio.texto}."), icon=":material/block:")
     if item.rejeitada_antes and not any(b.tipo is TipoBloqueio.PDF_JA_REJEITADO for b in item.bloqueios):
-        st.info(f"Este processo já teve uma fatura {texto_rejeicao(item.rejeitada_antes)}.")
+        st.info(layout.literal(f"Este processo já teve uma fatura {texto_rejeicao(item.rejeitada_antes)}."))
     if item.anomalia:
         st.warning(f"Valor {item.anomalia['desvio']} distante da mediana das últimas faturas "
                    f"({formatos.moeda(item.anomalia['mediana'])}; limiar {ctx.settings.limiar_anomalia:.0%}).")
@@ -208,6 +209,15 @@ with col_decisao:
         if bloqueada:
             st.warning("Regra dos quatro olhos: você enviou esta fatura manualmente; outro aprovador precisa "
                        "aprová-la.")
+        novo_valor = novo_vencimento = None
+        if item.valor is None or item.vencimento is None:  # e.g. a scanned upload: the approver supplies them
+            st.warning("Esta fatura está sem valor ou vencimento (PDF digitalizado?): informe-os para aprovar.")
+            if item.valor is None:
+                novo_valor = st.number_input("Valor da fatura (R$)", min_value=0.0, step=0.01, format="%.2f",
+                                             value=None, key=f"valor-{processo_id}")
+            if item.vencimento is None:
+                novo_vencimento = st.date_input("Vencimento da fatura", value=None, format="DD/MM/YYYY",
+                                                key=f"vencimento-{processo_id}")
         justificativa = None
         if item.bloqueios and not bloqueada:
             justificativa = st.text_area(
@@ -215,9 +225,10 @@ with col_decisao:
                 placeholder="Obrigatória enquanto houver bloqueio: por que esta fatura está certa? Fica na auditoria.")
         if st.button("Aprovar com justificativa" if item.bloqueios else "Aprovar", type="primary",
                      key=f"aprovar-{processo_id}", disabled=bloqueada, icon=":material/check:"):
-            avisos.executar(lambda: aprovacoes.aprovar(ctx, ator, processo_id, sha256=vistos.get(processo_id, ""),
-                                                       justificativa=justificativa),
-                            f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
+            avisos.executar(lambda: aprovacoes.aprovar(
+                ctx, ator, processo_id, valor=None if novo_valor is None else Decimal(f"{novo_valor:.2f}"),
+                vencimento=novo_vencimento, sha256=vistos.get(processo_id, ""), justificativa=justificativa),
+                f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
     if ator.pode(Permissao.REJEITAR):
         with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
             motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")

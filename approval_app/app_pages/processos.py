@@ -29,13 +29,15 @@ if not pagina.total:
     st.stop()
 
 tabela = pd.DataFrame([{
-    "Cliente": l["cliente"], "CNPJ": formatos.cnpj(l["cnpj"]), "Operadora": l["operadora"], "Mês": l["mes_ano"],
-    "Situação": formatos.status_processo(l["status_processo"]) + (f" ({l['pendencia']})" if l["pendencia"] else ""),
-    "Valor": formatos.moeda(l["valor_fatura"]),
-    "Vencimento": formatos.data(l["data_vencimento"]), "Tentativas": l["tentativas_download"],
-    "Última falha": l["classe_ultima_falha"] or "",
-} for l in pagina.linhas])
-st.caption("Clique numa linha para abrir o processo.")
+    "Cliente": linha["cliente"], "CNPJ": formatos.cnpj(linha["cnpj"]), "Operadora": linha["operadora"],
+    "Mês": linha["mes_ano"],
+    "Situação": formatos.status_processo(linha["status_processo"])
+    + (f" ({linha['pendencia']})" if linha["pendencia"] else ""),
+    "Valor": formatos.moeda(linha["valor_fatura"]),
+    "Vencimento": formatos.data(linha["data_vencimento"]), "Tentativas": linha["tentativas_download"],
+    "Última falha": linha["classe_ultima_falha"] or "",
+} for linha in pagina.linhas])
+st.caption("Marque a caixa à esquerda de uma linha para abrir o processo.")
 evento = st.dataframe(tabela, hide_index=True, on_select="rerun", selection_mode="single-row",
                       key=f"processos-{chave_filtros}-{numero}", height=layout.altura(len(tabela)),
                       column_config={"Cliente": st.column_config.TextColumn(width=300),

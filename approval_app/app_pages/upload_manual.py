@@ -1,5 +1,7 @@
 """Upload manual: a person sends the invoice PDF of a process still waiting for its download."""
 
+import uuid
+
 import streamlit as st
 
 from approval_app import acesso, avisos, recursos
@@ -38,7 +40,7 @@ ids = list(linhas)
 indice = next((n for n, i in enumerate(ids) if str(i) == pedido), 0)
 
 
-def _rotulo(processo_id) -> str:
+def _rotulo(processo_id: uuid.UUID) -> str:
     linha = linhas[processo_id]
     falha = linha["pendencia"] or FALHAS.get(linha["classe_ultima_falha"] or "")
     return (f"{linha['cliente']} · {linha['operadora']} · {linha['mes_ano']} · "
@@ -46,11 +48,13 @@ def _rotulo(processo_id) -> str:
 
 
 processo_id = st.selectbox("Processo aguardando download", ids, index=indice, format_func=_rotulo)
-arquivo = st.file_uploader("Fatura em PDF", type=["pdf"], key=f"upload-{avisos.versao('upload')}")
+# no type= filter: Streamlit would refuse a PDF named .txt in English; the service checks the bytes and says why
+arquivo = st.file_uploader("Fatura em PDF", key=f"upload-{avisos.versao('upload')}",
+                           max_upload_size=ctx.settings.max_upload_mb)
 if st.button("Enviar fatura", type="primary", disabled=arquivo is None, icon=":material/upload:"):
     avisos.executar(
         lambda: upload_manual.enviar_fatura_manual(ctx, ator, store, processo_id, arquivo.getvalue(), arquivo.name),
         lambda fatura: f"Fatura de {linhas[processo_id]['cliente']} enviada "
                        f"(valor lido: {formatos.moeda(fatura.valor)}, vencimento: {formatos.data(fatura.vencimento)}); "
                        "o processo agora aguarda aprovação.",
-        limpar="upload")
+        limpar="upload", limpar_se_recusado=True)

@@ -5,7 +5,12 @@ import streamlit as st
 
 from approval_app import acesso, recursos
 from beg_pipeline.domain import formatos
+from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services import consultas, faturas_faltando
+
+# success green, waiting amber/blue; the chart's default palette painted "Enviado ao SAT" red
+CORES = {StatusProcesso.AGUARDANDO_DOWNLOAD.value: "#f79009", StatusProcesso.AGUARDANDO_APROVACAO.value: "#2e90fa",
+         StatusProcesso.AGUARDANDO_ENVIO_SAT.value: "#7a5af8", StatusProcesso.UPLOAD_REALIZADO.value: "#12b76a"}
 
 ctx, store, ator = recursos.contexto(), recursos.store(), acesso.exigir_ator()
 st.title("Visão mensal")
@@ -27,10 +32,10 @@ m5.metric("Sucesso dos downloads", "—" if taxa is None else f"{taxa:.0%}".repl
 contagens = relatorio.por_operadora.drop(index="Total", columns=["Total", "valor_total"], errors="ignore")
 if not contagens.empty:
     st.subheader("Processos por operadora e situação")
-    grafico = (contagens.rename(columns=formatos.status_processo).rename_axis(index="Operadora", columns="Situação")
-               .stack().rename("Processos").reset_index())
-    st.bar_chart(grafico, x="Operadora", y="Processos", color="Situação", stack=True, horizontal=True,
-                 height=80 + 40 * len(contagens))
+    situacoes = [s for s in CORES if s in contagens.columns]
+    grafico = contagens[situacoes].rename(columns=formatos.status_processo).rename_axis(index="Operadora").reset_index()
+    st.bar_chart(grafico, x="Operadora", y=[formatos.status_processo(s) for s in situacoes],
+                 color=[CORES[s] for s in situacoes], stack=True, horizontal=True, height=80 + 40 * len(contagens))
     tabela = relatorio.por_operadora.rename(
         columns=lambda c: "Valor total" if c == "valor_total" else formatos.status_processo(c))
     if "Valor total" in tabela:

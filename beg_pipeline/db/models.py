@@ -221,6 +221,43 @@ class Notificacao(Base):
     processo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("processos.id"), index=True)
     data_criacao: Mapped[dt.datetime] = mapped_column(default=agora, index=True)
     chave: Mapped[str | None] = mapped_column(String(200), comment="de-duplication key: one notification per key")
+    status_causa: Mapped[str | None] = mapped_column(
+        String(200), comment="process statuses (comma-separated) that keep it open; leaving them resolves it")
+    data_resolucao: Mapped[dt.datetime | None] = mapped_column(index=True)
+
+
+class EnvioNotificacao(Base):
+    """Outbox: one message per (notification, channel, recipient), sent by ``envios_notificacao.enviar_pendentes``."""
+
+    __tablename__ = "envios_notificacao"
+    __table_args__ = (
+        UniqueConstraint("notificacao_id", "canal", "destino", name="uq_envios_notificacao_mensagem"),
+        Index("ix_envios_notificacao_status_proxima", "status_envio", "proxima_tentativa"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notificacao_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notificacoes.id"))
+    canal: Mapped[str] = mapped_column(String(20))
+    destino: Mapped[str] = mapped_column(String(254), comment="e-mail address, or webhook:<sha256 prefix of its URL>")
+    status_envio: Mapped[str] = mapped_column(String(20), default="PENDENTE")
+    tentativas: Mapped[int] = mapped_column(default=0)
+    proxima_tentativa: Mapped[dt.datetime] = mapped_column(default=agora)
+    reservado_ate: Mapped[dt.datetime | None] = mapped_column(comment="a drainer holds the row until then")
+    reserva: Mapped[uuid.UUID | None]
+    erro: Mapped[str | None] = mapped_column(Text, comment="last failure, secrets removed")
+    data_criacao: Mapped[dt.datetime] = mapped_column(default=agora)
+    data_envio: Mapped[dt.datetime | None]
+
+
+class PreferenciaNotificacao(Base):
+    """A channel turned off for a user (escopo USUARIO, alvo = user id) or a profile (PERFIL, alvo = profile)."""
+
+    __tablename__ = "preferencias_notificacao"
+
+    escopo: Mapped[str] = mapped_column(String(10), primary_key=True)
+    alvo: Mapped[str] = mapped_column(String(64), primary_key=True)
+    canal: Mapped[str] = mapped_column(String(20), primary_key=True)
+    data_criacao: Mapped[dt.datetime] = mapped_column(default=agora)
 
 
 class Auditoria(Base):

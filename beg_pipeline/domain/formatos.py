@@ -102,8 +102,8 @@ def cpf(valor: str | None) -> str:
 
 
 def data(dia: dt.date | None) -> str:
-    """``2026-12-03`` → ``03/12/2026``."""
-    return dia.strftime("%d/%m/%Y") if dia else VAZIO
+    """``2026-12-03`` → ``03/12/2026``; ``None`` (or a missing pandas value) → ``—``."""
+    return dia.strftime("%d/%m/%Y") if dia and dia == dia else VAZIO
 
 
 def data_hora(momento: dt.datetime | None, fuso: ZoneInfo = FUSO_BRASIL) -> str:
@@ -118,3 +118,37 @@ def data_hora(momento: dt.datetime | None, fuso: ZoneInfo = FUSO_BRASIL) -> str:
 def sem_acentos(texto: str) -> str:
     """``"Razão Social"`` → ``"Razao Social"``: accents and other diacritics removed, nothing else changed."""
     return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c))
+
+
+_ROTULOS_DETALHES = {"protocolo": "Protocolo SAT", "job_id": "Job do robô", "motivo": "Motivo", "linha": "Linha",
+                     "campos": "Campos", "cnpj": "CNPJ", "operadora": "Operadora", "mensagem": "Mensagem",
+                     "resultado": "Resultado", "nome_arquivo": "Arquivo", "arquivo_fatura": "Arquivo"}
+
+
+def detalhes(valor: object) -> str:
+    """An audit or error ``detalhes`` dict as a line a person reads: ``Protocolo SAT: SAT-1A2B · Job do robô: j-1``
+    (nested dicts flattened, lists joined, known keys in Portuguese)."""
+    if isinstance(valor, dict):
+        return " · ".join(detalhes(v) if isinstance(v, dict) else
+                          f"{_ROTULOS_DETALHES.get(chave, chave.replace('_', ' ').capitalize())}: {detalhes(v)}"
+                          for chave, v in valor.items() if v not in (None, ""))
+    if isinstance(valor, list | tuple):
+        return ", ".join(detalhes(v) for v in valor)
+    return VAZIO if valor is None else str(valor)
+
+
+_INSTANTE_ISO = re.compile(r"(?m)^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)")
+
+
+def log_em_hora_local(texto: str | None, fuso: ZoneInfo = FUSO_BRASIL) -> str:
+    """Robot log lines with their leading ISO instant (UTC when it has no offset) in local time,
+    ``03/12/2026 14:05:09``, like every other time on the page."""
+    def _local(achado: re.Match) -> str:
+        try:
+            momento = dt.datetime.fromisoformat(achado.group(1).replace("Z", "+00:00"))
+        except ValueError:
+            return achado.group(1)
+        if momento.tzinfo is None:
+            momento = momento.replace(tzinfo=dt.UTC)
+        return momento.astimezone(fuso).strftime("%d/%m/%Y %H:%M:%S")
+    return _INSTANTE_ISO.sub(_local, texto or "")

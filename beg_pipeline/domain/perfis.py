@@ -21,13 +21,19 @@ class Permissao(str, enum.Enum):
     REENVIAR_DOWNLOAD = "REENVIAR_DOWNLOAD"
     EXECUTAR_PIPELINE = "EXECUTAR_PIPELINE"
     GERIR_CADASTROS = "GERIR_CADASTROS"
+    CORRIGIR_FATURA = "CORRIGIR_FATURA"  # amount and due date, with a reason
+    DESFAZER_APROVACAO = "DESFAZER_APROVACAO"
+    MARCAR_ENVIADO_SAT = "MARCAR_ENVIADO_SAT"  # sent to SAT by hand, with the protocol
+    EXECUTAR_AGORA = "EXECUTAR_AGORA"  # launch one process's download / SAT run in Dagster
+    CANCELAR_JOB = "CANCELAR_JOB"  # cancel a robot job in flight
 
 
 P = Permissao
 PERMISSOES: dict[Perfil, frozenset[Permissao]] = {
     Perfil.ADMINISTRADOR: frozenset(Permissao),
-    Perfil.APROVADOR: frozenset({P.VER, P.APROVAR, P.REJEITAR}),
-    Perfil.OPERADOR: frozenset({P.VER, P.UPLOAD_MANUAL, P.REENVIAR_DOWNLOAD}),
+    Perfil.APROVADOR: frozenset({P.VER, P.APROVAR, P.REJEITAR, P.CORRIGIR_FATURA, P.DESFAZER_APROVACAO,
+                                 P.MARCAR_ENVIADO_SAT}),
+    Perfil.OPERADOR: frozenset({P.VER, P.UPLOAD_MANUAL, P.REENVIAR_DOWNLOAD, P.EXECUTAR_AGORA, P.CANCELAR_JOB}),
     Perfil.SISTEMA: frozenset({P.VER, P.EXECUTAR_PIPELINE}),
 }
 

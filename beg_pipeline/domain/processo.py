@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 class StatusProcesso(str, enum.Enum):
@@ -19,6 +21,8 @@ class AcaoProcesso(str, enum.Enum):
     APROVAR = "APROVAR"
     REJEITAR = "REJEITAR"
     ENVIO_SAT_CONCLUIDO = "ENVIO_SAT_CONCLUIDO"
+    DESFAZER_APROVACAO = "DESFAZER_APROVACAO"
+    MARCAR_ENVIADO = "MARCAR_ENVIADO"
 
 
 class EventoProcesso(enum.StrEnum):
@@ -47,6 +51,9 @@ TRANSICOES: dict[AcaoProcesso, Transicao] = {
                   EventoProcesso.APROVADO),
         Transicao(A.REJEITAR, S.AGUARDANDO_APROVACAO, S.AGUARDANDO_DOWNLOAD, "rejeição da fatura"),
         Transicao(A.ENVIO_SAT_CONCLUIDO, S.AGUARDANDO_ENVIO_SAT, S.UPLOAD_REALIZADO, "envio ao SAT concluído"),
+        # guarded in the service: only while no SAT execution of the process is EXECUTANDO
+        Transicao(A.DESFAZER_APROVACAO, S.AGUARDANDO_ENVIO_SAT, S.AGUARDANDO_APROVACAO, "desfazer a aprovação"),
+        Transicao(A.MARCAR_ENVIADO, S.AGUARDANDO_ENVIO_SAT, S.UPLOAD_REALIZADO, "marcação manual de envio ao SAT"),
     )
 }
 
@@ -78,7 +85,23 @@ def transicao(acao: AcaoProcesso, atual: StatusProcesso | str, processo: str = "
 
 def motivo_rejeicao(texto: str | None) -> str:
     """A rejection needs a reason a person can act on."""
+    return motivo_exigido(texto, "da rejeição")
+
+
+def motivo_exigido(texto: str | None, de_que: str) -> str:
+    """Every manual action on a process is audited with a reason of at least 5 characters."""
     motivo = (texto or "").strip()
     if len(motivo) < 5:
-        raise ValueError("Informe o motivo da rejeição (pelo menos 5 caracteres).")
+        raise ValueError(f"Informe o motivo {de_que} (pelo menos 5 caracteres).")
     return motivo
+
+
+def dados_da_fatura(valor: Decimal | None, vencimento: dt.date | None, mes_ano: str) -> tuple[Decimal, dt.date]:
+    """The amount and due date an invoice must have to be approved or sent to SAT (a scan may lack them)."""
+    faltam = [nome for nome, v in (("o valor", valor), ("o vencimento", vencimento)) if v is None]
+    if faltam:
+        raise ValueError(f"A fatura de {mes_ano} está sem {' e '.join(faltam)}: informe na aprovação "
+                         "(ou corrija a fatura) antes de aprovar.")
+    if valor <= 0:
+        raise ValueError(f"Valor inválido ({valor}) na fatura de {mes_ano}: informe um valor maior que zero.")
+    return valor, vencimento

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from pypdf import PdfReader
 
 from beg_pipeline.domain import formatos
+from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import ler_linha_digitavel
+from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, faltou_memoria, limites_configurados
 from beg_pipeline.faturas.validacao_pdf import tipo_provavel
 
 _MESES = {
@@ -39,6 +42,7 @@ _CNPJ = re.compile(r"CNPJ\s*:?\s*([0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}/?[0-9A
 _NAO_ALFANUMERICO = re.compile(r"[^0-9A-Za-z]")
 _LINHA = re.compile(r"(?<!\d)8\d{10}[\s.-]*\d(?:[\s.-]*\d{11}[\s.-]*\d){3}(?!\d)")
 _SEM_SEPARADOR = re.compile(r"\D")
+_PAGINAS_NAS_PONTAS = 10
 
 
 @dataclass
@@ -55,11 +59,46 @@ class LeituraFatura:
     problemas: list[str] = field(default_factory=list)
 
 
-def ler_fatura(pdf: bytes) -> LeituraFatura:
-    """Extract what the invoice says; never raises: unreadable files give ``legivel=False`` and a reason."""
+    def para_json(self) -> dict:
+        dados = asdict(self)
+        dados["valor"] = None if self.valor is None else str(self.valor)
+        dados["vencimento"] = None if self.vencimento is None else self.vencimento.isoformat()
+        return dados
+
+    @classmethod
+    def de_json(cls, dados: dict) -> LeituraFatura:
+        leitura = cls(**{**dados, "problemas": list(dados["problemas"])})
+        leitura.valor = None if leitura.valor is None else Decimal(leitura.valor)
+        leitura.vencimento = None if leitura.vencimento is None else dt.date.fromisoformat(leitura.vencimento)
+        return leitura
+
+
+def ler_fatura(pdf: bytes, *, limites: LimitesPdf | None = None) -> LeituraFatura:
+    """Extract what the invoice says; never raises: unreadable files give ``legivel=False`` and a reason.
+
+    The reading runs in an isolated process with CPU, memory and wall-clock ``limites`` (default: the
+    ``BEG_PDF_*`` settings); a file that exceeds one is reported as unreadable."""
+    if (guardada := isolamento.leitura_guardada(hashlib.sha256(pdf).hexdigest())) is not None:
+        return LeituraFatura.de_json(guardada)  # read by validar_pdf a moment ago
+    limites = limites or limites_configurados()
+    try:
+        resposta = isolamento.executar("ler", pdf, limites)
+    except LimiteExcedido as exc:
+        return LeituraFatura(legivel=False, problemas=[f"PDF complexo demais para ler ({exc.em_palavras()})"])
+    except OSError as exc:  # no worker could be started: still never raise
+        return LeituraFatura(legivel=False, problemas=[f"não foi possível ler o PDF agora ({exc})"])
+    if "erro" in resposta:
+        return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({resposta['erro']})"])
+    return LeituraFatura.de_json(resposta)
+
+
+def ler_fatura_sem_isolamento(pdf: bytes) -> LeituraFatura:
+    """``ler_fatura`` in this process, without limits: only for the isolated worker."""
     try:
         return _ler(pdf)
     except Exception as exc:  # a reader must not crash the pipeline on a hostile or broken file
+        if faltou_memoria(exc):  # the isolated worker reports it as a limit
+            raise MemoryError from exc
         return LeituraFatura(legivel=False, problemas=[f"erro inesperado ao ler o PDF ({type(exc).__name__})"])
 
 
@@ -99,20 +138,28 @@ def conferencias(leitura: LeituraFatura) -> dict[str, object]:
 
 
 def _extrair_texto(pdf: bytes) -> tuple[str | None, int, list[str]]:
-    """The text of all pages; ``None`` when the file cannot be opened at all."""
+    """The text of the first and last ``_PAGINAS_NAS_PONTAS`` pages (the summary and the boleto are there; a
+    5,000-page call listing would take minutes); ``None`` when the file cannot be opened at all."""
     problemas: list[str] = []
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             return None, 0, ["PDF protegido por senha"]
         paginas = list(reader.pages)
-    except Exception as exc:
+    except Exception as exc:  # any pypdf failure means "unreadable"
+        if faltou_memoria(exc):
+            raise MemoryError from exc
         return None, 0, [f"PDF ilegível ou corrompido ({type(exc).__name__})"]
+    lidas = sorted({*range(min(_PAGINAS_NAS_PONTAS, len(paginas))),
+                    *range(max(0, len(paginas) - _PAGINAS_NAS_PONTAS), len(paginas))})
     textos = []
-    for numero, pagina in enumerate(paginas, start=1):
+    for indice in lidas:
         try:
-            textos.append(pagina.extract_text() or "")
-        except Exception as exc:
+            textos.append(paginas[indice].extract_text() or "")
+        except Exception as exc:  # one bad page must not hide the others
+            if faltou_memoria(exc):
+                raise MemoryError from exc
+            numero = indice + 1
             problemas.append(f"não foi possível extrair o texto da página {numero} ({type(exc).__name__})")
     return "\n".join(textos), len(paginas), problemas
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from beg_pipeline.faturas import isolamento
+from beg_pipeline.faturas.isolamento import LimiteExcedido, LimitesPdf, faltou_memoria, limites_configurados
 
 _MB = 1024 * 1024
 _CONTEUDO_ATIVO = {
@@ -18,10 +22,28 @@ _CONTEUDO_ATIVO = {
     "EmbeddedFile": "arquivo embutido (anexo)",
     "EmbeddedFiles": "arquivo embutido (anexo)",
     "AA": "ações automáticas (/AA)",
+    "GoToR": "ação /GoToR (abre um arquivo em outro local, como uma pasta de rede)",
+    "GoToE": "ação /GoToE (abre um documento embutido)",
+    "SubmitForm": "ação /SubmitForm (envia dados a um endereço externo)",
+    "ImportData": "ação /ImportData (importa dados de um arquivo externo)",
+    "XFA": "formulário XFA (pode conter scripts)",
+    "RichMedia": "mídia interativa (/RichMedia)",
+    "Rendition": "ação /Rendition (mídia que pode conter scripts)",
 }
 _NOME = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\]()%{}]+)")
-_CONTEUDO_STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\r|\n).*?endstream", re.S)
+# A stream payload starts after its dictionary's ">>" and "stream" + EOL; only that is skipped, so a "stream" in a
+# comment hides nothing. The match is bounded: no ".*" that could rescan the rest of the file for each candidate.
+_INICIO_STREAM = re.compile(rb">>[\x00\t\n\x0c\r ]*stream(?:\r\n|\r|\n)")
 _ESCAPE_NOME = re.compile(rb"#([0-9A-Fa-f]{2})")
+_ESPACOS = b"\x00\t\n\x0c\r "
+# HTML a browser would render: tags that cannot be PDF syntax (a hex string holds only 0-9A-F), or any tag with an
+# event handler. Bounded repetitions only, so the scan stays linear.
+_HTML = re.compile(
+    rb"<(?:!doctype|html|head|body|script|iframe|object|embed|meta|form|style|link|title|base)[\s/>]"
+    rb"|<[a-z]{1,10}[\s/][^<>]{0,200}?\bon[a-z]{3,20}\s{0,20}=",
+    re.I,
+)
+_ZIP = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06")
 
 
 class PdfRecusado(ValueError):
@@ -55,27 +77,55 @@ def tipo_provavel(data: bytes) -> str:
     return "não começa com %PDF-"
 
 
-def validar_pdf(data: bytes, max_bytes: int) -> PdfValidado:
-    """Accept ``data`` as a PDF or raise ``PdfRecusado`` (empty, too big, not a PDF, truncated,
-    unreadable, encrypted, or with JavaScript, launch actions, embedded files or automatic actions)."""
-    if not data:
-        raise PdfRecusado("arquivo vazio")
-    if len(data) > max_bytes:
-        raise PdfRecusado(f"arquivo de {_mb(len(data))} excede o limite de {_mb(max_bytes)}")
-    if not data.startswith(b"%PDF-"):
-        raise PdfRecusado(f"o arquivo não é um PDF: {tipo_provavel(data)}")
-    if b"%%EOF" not in data[-2048:]:
+def validar_pdf(data: bytes, max_bytes: int, *, limites: LimitesPdf | None = None) -> PdfValidado:
+    """Accept ``data`` as a PDF or raise ``PdfRecusado`` (empty, too big, not a PDF, truncated or with data after
+    its end, also a ZIP or HTML file, unreadable, encrypted, with active content, or too costly to check).
+
+    The checks run in an isolated process with CPU, memory and wall-clock ``limites`` (default: the ``BEG_PDF_*``
+    settings); a file that exceeds one is refused, the caller never blocks beyond the wall-clock limit. An accepted
+    file is also read there (``ler_fatura`` of the same bytes then answers from memory)."""
+    _verificar_envelope(data, max_bytes)
+    limites = limites or limites_configurados()
+    try:
+        resposta = isolamento.executar("validar", data, limites, max_bytes=max_bytes)
+    except LimiteExcedido as exc:
+        raise PdfRecusado(
+            f"PDF complexo demais para verificar com segurança ({exc.em_palavras()}); gere o PDF novamente"
+            " pelo site da operadora ou envie uma versão mais simples"
+        ) from None
+    if "recusa" in resposta:
+        raise PdfRecusado(resposta["recusa"])
+    if "erro" in resposta:
+        raise PdfRecusado(f"PDF ilegível ou corrompido ({resposta['erro']})")
+    isolamento.guardar_leitura(resposta["sha256"], resposta["leitura"])
+    return PdfValidado(sha256=resposta["sha256"], paginas=resposta["paginas"])
+
+
+def validar_pdf_sem_isolamento(data: bytes, max_bytes: int) -> PdfValidado:
+    """The checks of ``validar_pdf`` in this process, without limits: only for the isolated worker."""
+    _verificar_envelope(data, max_bytes)
+    fim = data.rfind(b"%%EOF")
+    if fim < 0:
         raise PdfRecusado("PDF truncado ou incompleto (falta o marcador %%EOF do final)")
+    if sobra := len(data[fim + 5 :].strip(_ESPACOS)):
+        raise PdfRecusado(
+            f"PDF com {sobra} bytes depois do marcador final %%EOF (arquivo truncado, alterado ou com outro"
+            " conteúdo anexado); gere o PDF novamente"
+        )
+    fora_de_streams = _fora_de_streams(data)
+    _recusar_poliglota(data, fora_de_streams)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise PdfRecusado("PDF criptografado ou protegido por senha não é aceito")
         paginas = len(reader.pages)
-        nomes = _nomes_crus(data) | _nomes_objetos(reader)
+        nomes = _nomes_crus(fora_de_streams) | _nomes_objetos(reader)
         abertura = _acao_de_abertura(reader)
     except PdfRecusado:
         raise
-    except Exception as exc:
+    except Exception as exc:  # pypdf raises many kinds on a broken file: all mean "unreadable"
+        if faltou_memoria(exc):  # the isolated worker reports it as a limit
+            raise MemoryError from exc
         raise PdfRecusado(f"PDF ilegível ou corrompido ({type(exc).__name__})") from None
     if paginas == 0:
         raise PdfRecusado("PDF sem páginas")
@@ -87,12 +137,41 @@ def validar_pdf(data: bytes, max_bytes: int) -> PdfValidado:
     return PdfValidado(sha256=hashlib.sha256(data).hexdigest(), paginas=paginas)
 
 
-def _nomes_crus(data: bytes) -> set[str]:
+def _verificar_envelope(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise PdfRecusado("arquivo vazio")
+    if len(data) > max_bytes:
+        raise PdfRecusado(f"arquivo de {_mb(len(data))} excede o limite de {_mb(max_bytes)}")
+    if not data.startswith(b"%PDF-"):
+        raise PdfRecusado(f"o arquivo não é um PDF: {tipo_provavel(data)}")
+
+
+def _fora_de_streams(data: bytes) -> bytes:
+    """The file without its stream payloads, in one pass: each byte is looked at a bounded number of times."""
+    partes, inicio = [], 0
+    while (achado := _INICIO_STREAM.search(data, inicio)) is not None:
+        fim = data.find(b"endstream", achado.end())
+        if fim < 0:  # unterminated: the rest is looked at as PDF syntax (stricter, never hides a name)
+            break
+        partes.append(data[inicio : achado.start() + 2])
+        inicio = fim + len(b"endstream")
+    partes.append(data[inicio:])
+    return b" ".join(partes)
+
+
+def _recusar_poliglota(data: bytes, fora_de_streams: bytes) -> None:
+    """A file that is also a ZIP archive or an HTML page (another program would open it as that) is refused."""
+    if zipfile.is_zipfile(io.BytesIO(data)) or any(assinatura in fora_de_streams for assinatura in _ZIP):
+        raise PdfRecusado("o arquivo é ao mesmo tempo PDF e ZIP (poliglota): envie só o PDF da fatura")
+    if _HTML.search(data):
+        raise PdfRecusado("o arquivo é ao mesmo tempo PDF e página HTML (poliglota): envie só o PDF da fatura")
+
+
+def _nomes_crus(fora_de_streams: bytes) -> set[str]:
     """PDF names written in the file outside stream payloads (``#xx`` escapes decoded)."""
-    texto = _CONTEUDO_STREAM.sub(b" ", data)
     return {
         _ESCAPE_NOME.sub(lambda m: bytes([int(m.group(1), 16)]), nome).decode("latin-1")
-        for nome in _NOME.findall(texto)
+        for nome in _NOME.findall(fora_de_streams)
     }
 
 
@@ -106,7 +185,7 @@ def _nomes_objetos(reader: PdfReader) -> set[str]:
     while pendentes:
         objeto = pendentes.pop()
         if isinstance(objeto, DictionaryObject):  # also stream dictionaries; referenced objects are in the list
-            nomes.update(str(chave)[1:] for chave in objeto.keys())
+            nomes.update(str(chave)[1:] for chave in objeto)
             pendentes.extend(dict.values(objeto))
         elif isinstance(objeto, ArrayObject):
             pendentes.extend(objeto)
@@ -116,8 +195,10 @@ def _nomes_objetos(reader: PdfReader) -> set[str]:
 
 
 def _acao_de_abertura(reader: PdfReader) -> str | None:
+    """Any action run on opening (a URI, another file, a script…); only a plain jump inside the document passes."""
     acao = reader.trailer["/Root"].get_object().get("/OpenAction")
     acao = acao.get_object() if acao is not None else None
-    if isinstance(acao, DictionaryObject) and acao.get("/S") in ("/JavaScript", "/Launch"):
-        return "ação executada ao abrir o documento (/OpenAction)"
-    return None
+    if not isinstance(acao, DictionaryObject) or (acao.get("/S") == "/GoTo" and "/Next" not in acao):
+        return None
+    tipo = f" {acao['/S']}" if "/S" in acao else ""
+    return f"ação executada ao abrir o documento (/OpenAction{tipo})"

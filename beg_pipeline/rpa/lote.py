@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("beg_pipeline.rpa")
 
 _FALHAS_GLOBAIS = (RpaIndisponivel, RpaNaoAutorizado)
+_ESPERA_SUBMIT_AO_INTERROMPER_S = 30.0  # how long an interrupted batch waits for a submit's job id, to cancel it
 
 
 @dataclass
@@ -109,6 +110,10 @@ class CallbacksLote:
     def fim_da_rodada(self) -> None:
         """Once per polling round, after every status of the round was handled, and once at the end
         (e.g. write the round's log lines in one go)."""
+
+    def interrompido(self, item: ItemLote, cancelado: bool) -> None:
+        """The batch was interrupted (Dagster run terminated, Ctrl-C) while the item's job was in flight;
+        ``cancelado``: the robot cancelled it (False: it had already finished, a later run adopts its result)."""
 
 
 class _Fase(StrEnum):
@@ -353,6 +358,28 @@ class _Lote:
         self._concluir(a.item, Desfecho(TipoDesfecho.TIMEOUT, a.item.job_id, mensagem=mensagem,
                                         duracao_s=self.relogio() - a.criado, incerto=not cancelado))
 
+    def interromper(self) -> None:
+        """Interrupted: cancel every job still running at the robot (waiting for submits in flight to learn their
+        job ids), so nothing keeps running for a run that no longer follows it."""
+        for a in list(self.ativos):
+            if a.fase is _Fase.SUBMETENDO and a.futuro is not None:
+                try:
+                    aceito: JobAceito = a.futuro.result(timeout=_ESPERA_SUBMIT_AO_INTERROMPER_S)
+                except BaseException:  # noqa: BLE001 - no job id known: nothing to cancel
+                    continue
+                a.item.job_id, a.fase = aceito.job_id, _Fase.ACOMPANHANDO
+                self._callback("submetido", a.item, aceito.job_id)
+            if a.fase is not _Fase.ACOMPANHANDO:
+                continue  # BUSCANDO: the job already completed; its result is adopted by the next run
+            try:
+                cancelado = self.client.cancelar(a.item.job_id)
+            except RpaErro as exc:
+                log.warning("processo %s: job %s não cancelado na interrupção: %s", a.item.chave, a.item.job_id, exc)
+                continue
+            log.warning("processo %s: execução interrompida; job %s %s", a.item.chave, a.item.job_id,
+                        "cancelado" if cancelado else "já havia terminado")
+            self._callback("interrompido", a.item, cancelado)
+
     def desistir(self) -> None:
         """The API never answered: end what is queued or followed without wasting more calls."""
         motivo = f"API do robô indisponível: {self.erro_global}"
@@ -426,6 +453,10 @@ def executar_lote(
                 lote.colher()
                 lote.consultar(pool)
                 lote.fim_da_rodada()
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # an interrupt (run terminated), not a failure of this batch
+                lote.interromper()
+            raise
         finally:
             lote.fim_da_rodada()
     contagem = Counter(d.tipo for d in lote.desfechos.values())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -12,7 +14,14 @@ from beg_pipeline.db.models import Evento, Processo, agora
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.politica_tentativas import RECOMECO_DOWNLOAD
-from beg_pipeline.domain.processo import AcaoProcesso, EventoProcesso, TransicaoInvalida, motivo_rejeicao, transicao
+from beg_pipeline.domain.processo import (
+    AcaoProcesso,
+    EventoProcesso,
+    TransicaoInvalida,
+    dados_da_fatura,
+    motivo_rejeicao,
+    transicao,
+)
 from beg_pipeline.domain.sinais import justificativa_de_aprovacao
 from beg_pipeline.services import auditoria, sinais
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
@@ -21,10 +30,13 @@ from beg_pipeline.services.processos import _carregar, _transitar  # the package
 PREFIXO_REJEICAO = "Rejeitada por"  # the note a rejection leaves on the process
 
 
-def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, *, sha256: str,
-            justificativa: str | None = None) -> None:
+
+def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, valor: Decimal | None = None,
+            vencimento: dt.date | None = None, *, sha256: str, justificativa: str | None = None) -> None:
     """AGUARDANDO_APROVACAO → AGUARDANDO_ENVIO_SAT; one approval, one audit row and one ``APROVADO`` event,
-    however many clicks.
+    however many clicks. The invoice must have an amount and a due date: ``valor`` / ``vencimento`` supply the ones
+    it lacks (a scanned upload), recorded with the approval; changing one it has is a correction
+    (``acoes_processo``).
 
     ``sha256`` is the PDF the approver was shown: the update requires it, so an invoice replaced in the meantime
     is never approved unseen. A blocking signal (``domain.sinais``) refuses the approval unless ``justificativa``
@@ -37,6 +49,15 @@ def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, *, sha256: str,
         if processo.fatura_sha256 != sha256:
             raise RegraViolada(f"A fatura deste processo mudou desde que você a abriu (agora "
                                f"{formatos.moeda(processo.valor_fatura)}): recarregue a página e confira o PDF novo.")
+        informados = {k: v for k, v in (("valor_fatura", valor), ("data_vencimento", vencimento)) if v is not None}
+        if any(getattr(processo, k) not in (None, v) for k, v in informados.items()):
+            raise RegraViolada("A fatura já tem valor e vencimento; para mudá-los use \"Corrigir valor e vencimento\" "
+                               "na página do processo, com o motivo.")
+        try:
+            dados_da_fatura(valor if valor is not None else processo.valor_fatura,
+                            vencimento or processo.data_vencimento, processo.mes_ano)
+        except ValueError as exc:
+            raise RegraViolada(str(exc)) from None
         enviou = processo.upload_manual and processo.upload_manual_por_usuario_id == ator.usuario_id
         if ctx.settings.quatro_olhos and enviou:
             raise RegraViolada(
@@ -52,8 +73,13 @@ def aprovar(ctx: Contexto, ator: Ator, processo_id: uuid.UUID, *, sha256: str,
             transicao(AcaoProcesso.APROVAR, atual, str(processo_id))
             raise RegraViolada(str(exc)) from None
         _transitar(s, AcaoProcesso.APROVAR, processo_id, onde=(Processo.fatura_sha256 == sha256,),
-                   aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora())
-        detalhes = {"valor_fatura": str(processo.valor_fatura), "mes_ano": processo.mes_ano}
+                   aprovado_por_usuario_id=ator.usuario_id, data_aprovacao=agora(), **informados)
+        detalhes = {"valor_fatura": str(valor if valor is not None else processo.valor_fatura),
+                    "mes_ano": processo.mes_ano}
+        if informados:
+            detalhes |= {"informado_na_aprovacao": {k: str(v) for k, v in informados.items()},
+                         "antes": {"valor_fatura": str(processo.valor_fatura),
+                                   "data_vencimento": str(processo.data_vencimento)}}
         if motivo:
             detalhes |= {"justificativa": motivo, "bloqueios": [b.texto for b in bloqueios],
                          "sinais": [b.tipo.value for b in bloqueios]}

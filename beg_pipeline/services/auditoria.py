@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from beg_pipeline.db.models import Auditoria
 from beg_pipeline.domain.perfis import Ator
+from beg_pipeline.services.contexto import IdEntidade
 
 
 def registrar(
@@ -18,7 +19,7 @@ def registrar(
     entidade: str,
     entidade_id: object | None = None,
     *,
-    processo_id=None,
+    processo_id: IdEntidade | None = None,
     sha256_pdf: str | None = None,
     detalhes: dict[str, Any] | None = None,
 ) -> None:
@@ -39,5 +40,5 @@ def registrar(
     )
 
 
-def trilha_do_processo(session: Session, processo_id) -> list[Auditoria]:
+def trilha_do_processo(session: Session, processo_id: IdEntidade) -> list[Auditoria]:
     return list(session.scalars(select(Auditoria).where(Auditoria.processo_id == processo_id).order_by(Auditoria.id)))

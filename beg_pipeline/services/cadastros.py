@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from beg_pipeline.domain.politica_tentativas import CLASSES_PARA_PESSOA, RECOMEC
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.seguranca import hash_senha
 from beg_pipeline.services import auditoria, notificacoes
-from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
+from beg_pipeline.services.contexto import Contexto, IdEntidade, NaoEncontrado, RegraViolada
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SENHA_MINIMA = 10
@@ -74,7 +75,7 @@ def _perfil(perfil: str) -> Perfil:
     return valor
 
 
-def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None = None,
+def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id: IdEntidade, *, perfil: str | None = None,
                     status_ativo: bool | None = None, nova_senha: str | None = None) -> DadosUsuario:
     """Change a user's profile, activation or password (a reset also clears a lockout)."""
     ator.exigir(Permissao.GERIR_CADASTROS)
@@ -91,7 +92,8 @@ def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None
         if usuario is None:
             raise NaoEncontrado(f"Usuário {usuario_id} não existe.")
         perde_admin = usuario.perfil_usuario == Perfil.ADMINISTRADOR.value and (
-            status_ativo is False or valores.get("perfil_usuario", Perfil.ADMINISTRADOR.value) != Perfil.ADMINISTRADOR.value)
+            status_ativo is False
+            or valores.get("perfil_usuario", Perfil.ADMINISTRADOR.value) != Perfil.ADMINISTRADOR.value)
         if perde_admin and usuario.id == ator.usuario_id:
             raise RegraViolada("Você não pode desativar nem rebaixar a sua própria conta de administrador.")
         if perde_admin and usuario.status_ativo and s.scalar(select(func.count()).select_from(Usuario).where(
@@ -105,7 +107,7 @@ def alterar_usuario(ctx: Contexto, ator: Ator, usuario_id, *, perfil: str | None
     return _dados(usuario)
 
 
-def emails_dos_usuarios(ctx: Contexto, ator: Ator, ids) -> dict[uuid.UUID, str]:
+def emails_dos_usuarios(ctx: Contexto, ator: Ator, ids: Iterable[IdEntidade | None]) -> dict[uuid.UUID, str]:
     """E-mails of the given users (to show who approved or uploaded), for anyone who may view processes."""
     ator.exigir(Permissao.VER)
     ids = [i for i in set(ids) if i is not None]
@@ -145,7 +147,7 @@ def _codigo(codigo: str) -> str:
         raise RegraViolada(f"Código de operadora inválido: {exc}.") from None
 
 
-def alterar_operadora(ctx: Contexto, ator: Ator, operadora_id, *, possui_rpa: bool | None = None,
+def alterar_operadora(ctx: Contexto, ator: Ator, operadora_id: IdEntidade, *, possui_rpa: bool | None = None,
                       status_ativo: bool | None = None) -> None:
     """Turn a carrier's robot or activation on or off; its accounts left without credentials are then notified."""
     ator.exigir(Permissao.GERIR_CADASTROS)
@@ -201,7 +203,7 @@ def listar_operadoras(ctx: Contexto, ator: Ator) -> list[Operadora]:
         return list(s.scalars(select(Operadora).order_by(Operadora.codigo)))
 
 
-def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> None:
+def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id: IdEntidade, senha: str) -> None:
     """Store a client's portal password encrypted (write-only: no service returns it to a person)."""
     ator.exigir(Permissao.GERIR_CADASTROS)
     cifrada = ctx.cofre.cifrar(senha)
@@ -216,9 +218,10 @@ def definir_senha_portal(ctx: Contexto, ator: Ator, cliente_id, senha: str) -> N
             .values(**RECOMECO_DOWNLOAD)).rowcount
         auditoria.registrar(s, ator, "DEFINIR_SENHA_PORTAL", "clientes", cliente_id,
                             detalhes={"processos_liberados": liberados})
+    notificacoes.notificar_sem_credenciais(ctx)  # resolves this account's "sem credenciais" notification
 
 
-def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id, ativo: bool) -> None:
+def alterar_status_cliente(ctx: Contexto, ator: Ator, cliente_id: IdEntidade, ativo: bool) -> None:
     ator.exigir(Permissao.GERIR_CADASTROS)
     with ctx.db.transacao() as s:
         if s.execute(update(Cliente).where(Cliente.id == cliente_id)
@@ -243,7 +246,8 @@ class DadosCliente:
     observacoes: str | None = None
 
 
-def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id, dados: DadosCliente, nova_senha: str | None = None) -> uuid.UUID:
+def salvar_cliente(ctx: Contexto, ator: Ator, cliente_id: IdEntidade | None, dados: DadosCliente,
+                   nova_senha: str | None = None) -> uuid.UUID:
     """Create (``cliente_id`` None) or edit a client. The portal password is write-only: None keeps it."""
     ator.exigir(Permissao.GERIR_CADASTROS)
     try:

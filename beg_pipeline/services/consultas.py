@@ -6,14 +6,14 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services.contexto import Contexto, NaoEncontrado
+from beg_pipeline.services.contexto import Contexto, IdEntidade, NaoEncontrado
 from beg_pipeline.services.relatorios import RelatorioMensal, gerar_relatorio
 from beg_pipeline.services.sinais import FaturaEmAnalise, SinaisDaFatura, sinais_das_faturas
 from beg_pipeline.storage.base import ObjectStore
@@ -31,7 +31,7 @@ class Pagina:
         return max(1, -(-self.total // self.por_pagina))
 
 
-def _filtrar_texto(consulta, texto: str | None):
+def _filtrar_texto(consulta: Select, texto: str | None) -> Select:
     if texto and texto.strip():
         termo = f"%{texto.strip()}%"
         consulta = consulta.where(or_(Cliente.razao_social.ilike(termo), Cliente.cnpj.ilike(termo),
@@ -50,7 +50,8 @@ def buscar_processos(ctx: Contexto, ator: Ator, *, texto: str | None = None, mes
                    Operadora.possui_rpa, Cliente.login_portal, Cliente.senha_portal.is_not(None).label("tem_senha"))
             .join(Cliente, Processo.cliente_id == Cliente.id).join(Operadora, Cliente.operadora_id == Operadora.id))
     base = _filtrar_texto(base, texto)
-    for coluna, valor in ((Processo.mes_ano, mes_ano), (Processo.status_processo, status), (Operadora.codigo, operadora)):
+    filtros = ((Processo.mes_ano, mes_ano), (Processo.status_processo, status), (Operadora.codigo, operadora))
+    for coluna, valor in filtros:
         if valor:
             base = base.where(coluna == valor)
     pagina = max(1, pagina)
@@ -80,7 +81,7 @@ class DetalheProcesso:
     sinais: SinaisDaFatura | None = None  # of the current PDF (blocking signals, earlier rejection)
 
 
-def detalhe_processo(ctx: Contexto, ator: Ator, processo_id) -> DetalheProcesso:
+def detalhe_processo(ctx: Contexto, ator: Ator, processo_id: IdEntidade) -> DetalheProcesso:
     ator.exigir(Permissao.VER)
     with ctx.db.leitura() as s:
         processo = s.get(Processo, processo_id)

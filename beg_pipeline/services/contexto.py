@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from beg_pipeline.db.engine import Database
 from beg_pipeline.seguranca import Cofre
 from beg_pipeline.settings import Settings, load_settings
+
+IdEntidade = uuid.UUID | str
+"""A row id as services accept it: a UUID, or its text (from a page, a CLI argument or a Dagster tag)."""
 
 
 class NaoEncontrado(LookupError):

@@ -4,6 +4,10 @@ The natural key is the legacy's (cnpj, operadora, unidade, servico) plus filtro 
 when the cell is empty). Rows are written ``LINHAS_POR_TRANSACAO`` at a time, each batch in its own short write
 transaction, so a large file never holds SQLite's write lock long enough to make a login wait or fail; a batch
 that fails leaves nothing of itself, and importing the same file again completes the work (re-importing is a no-op).
+
+A new row whose CNPJ, carrier and FILTRO match a stored (or just imported) client, where one of the two has neither
+UNIDADE nor SERVIÇO, is most likely the same account typed twice: it is reported as a likely duplicate, not created
+(creating it would double that account's monthly processes).
 """
 
 from __future__ import annotations
@@ -17,11 +21,19 @@ from sqlalchemy.orm import Session
 from beg_pipeline.db.models import Cliente, Operadora
 from beg_pipeline.domain.cadastro import sem_credenciais
 from beg_pipeline.domain.perfis import Ator, Permissao
-from beg_pipeline.importacao.leitura_csv import ArquivoInvalido, ErroLinha, LinhaCliente, ler_csv_clientes
+from beg_pipeline.importacao.leitura_csv import (
+    CABECALHO_ESPERADO,
+    ArquivoInvalido,
+    ErroLinha,
+    LinhaCliente,
+    ler_csv_clientes,
+)
 from beg_pipeline.services import auditoria, notificacoes
 from beg_pipeline.services.contexto import Contexto
 
-__all__ = ["ArquivoInvalido", "RelatorioImportacao", "importar_clientes"]
+__all__ = ["COLUNAS", "ArquivoInvalido", "RelatorioImportacao", "importar_clientes", "modelo_csv"]
+
+COLUNAS = tuple(CABECALHO_ESPERADO.split(","))
 
 LINHAS_POR_TRANSACAO = 200
 SEM_OPERADORA = "(sem operadora válida)"
@@ -37,6 +49,7 @@ class ContagemOperadora:
     inalterados: int = 0
     sem_credenciais: int = 0
     rejeitados: int = 0
+    provaveis_duplicados: int = 0
 
 
 @dataclass
@@ -46,6 +59,9 @@ class RelatorioImportacao:
     duplicadas: list[int] = field(default_factory=list)
     operadoras_criadas: list[str] = field(default_factory=list)
     por_operadora: dict[str, ContagemOperadora] = field(default_factory=dict)
+    provaveis_duplicados: list[ErroLinha] = field(default_factory=list)
+    # (cnpj, carrier code, filtro) -> (unidade, serviço, description) of the clients this import created
+    _novos: dict[tuple, list[tuple[str, str, str]]] = field(default_factory=dict, repr=False)
 
     @property
     def criados(self) -> int:
@@ -73,13 +89,17 @@ class RelatorioImportacao:
         """One row per carrier (alphabetical), for the admin page."""
         return [{"Operadora": codigo, "Robô": {True: "sim", False: "não"}.get(c.possui_rpa, "—"),
                  "Criados": c.criados, "Atualizados": c.atualizados, "Inalterados": c.inalterados,
-                 "Sem credenciais": c.sem_credenciais, "Rejeitados": c.rejeitados}
+                 "Sem credenciais": c.sem_credenciais, "Rejeitados": c.rejeitados,
+                 "Prováveis duplicados": c.provaveis_duplicados}
                 for codigo, c in sorted(self.por_operadora.items())]
 
     def resumo(self) -> str:
         prefixo = "Simulação (nada foi gravado): " if self.dry_run else ""
         linhas = [f"{prefixo}{self.criados} criados, {self.atualizados} atualizados, {self.inalterados} inalterados, "
-                  f"{len(self.rejeitados)} rejeitados; {self.sem_credenciais} sem credenciais (upload manual)"]
+                  f"{len(self.rejeitados)} rejeitados"
+                  + (f", {len(self.provaveis_duplicados)} prováveis duplicados (não criados)"
+                     if self.provaveis_duplicados else "")
+                  + f"; {self.sem_credenciais} sem credenciais (upload manual)"]
         if self.por_operadora:
             linhas.append("Por operadora (criados / atualizados / inalterados / sem credenciais / rejeitados):")
             for codigo, c in sorted(self.por_operadora.items()):
@@ -95,7 +115,8 @@ class RelatorioImportacao:
             novas = [f"{codigo} ({'com robô' if self.por_operadora[codigo].possui_rpa else 'sem robô: upload manual'})"
                      for codigo in self.operadoras_criadas]
             linhas.append(f"Operadoras novas: {', '.join(novas)}")
-        linhas += [f"Linha {e.linha}: {e.motivo}" for e in self.rejeitados]
+        linhas += [f"Linha {e.linha}: {e.motivo}" for e in sorted(self.rejeitados + self.provaveis_duplicados,
+                                                                 key=lambda e: e.linha)]
         return "\n".join(linhas)
 
 
@@ -215,8 +236,14 @@ def _aplicar(ctx: Contexto, s: Session, ator: Ator, planos: list[_Plano], relato
         contagem = relatorio.contagem(operadora.codigo, operadora.possui_rpa)
         valores = _valores(linha)
         cliente = existentes.get(_chave_da_linha(linha, operadora))
+        if cliente is None and (parecido := _provavel_duplicado(linha, operadora, existentes, relatorio)):
+            contagem.provaveis_duplicados += 1
+            relatorio.provaveis_duplicados.append(ErroLinha(linha.linha, parecido, operadora.codigo))
+            continue
         if cliente is None:
             contagem.criados += 1
+            relatorio._novos.setdefault((linha.cnpj, operadora.codigo, linha.filtro or ""), []).append(
+                (linha.unidade or "", linha.servico or "", f"o cliente da linha {linha.linha} deste arquivo"))
             contagem.sem_credenciais += sem_credenciais(operadora.possui_rpa, linha.login_portal,
                                                         bool(linha.senha_portal))
             if gravar:
@@ -238,6 +265,30 @@ def _aplicar(ctx: Contexto, s: Session, ator: Ator, planos: list[_Plano], relato
                 setattr(cliente, campo, valor)
             auditoria.registrar(s, ator, "IMPORTAR_CLIENTE_ATUALIZADO", "clientes", cliente.id,
                                 detalhes={"linha": linha.linha, "campos": sorted(mudancas)})
+
+
+def _provavel_duplicado(linha: LinhaCliente, operadora: Operadora, existentes: dict[tuple, Cliente],
+                        relatorio: RelatorioImportacao) -> str | None:
+    """Why a new row is likely a stored (or just imported) client typed again, or None: same CNPJ, carrier and
+    FILTRO, and one of the two has neither UNIDADE nor SERVIÇO."""
+    conta = (linha.cnpj, operadora.id, linha.filtro or "")
+    outros = [(c.unidade, c.servico, f"{c.razao_social} (já cadastrado)") for c in existentes.values()
+              if (c.cnpj, c.operadora_id, c.filtro) == conta]
+    outros += relatorio._novos.get((linha.cnpj, operadora.codigo, linha.filtro or ""), [])
+    vazia = not linha.unidade and not linha.servico
+    for unidade, servico, quem in outros:
+        if vazia or (not unidade and not servico):
+            return (f"provável duplicata de {quem}: mesmo CNPJ, OPERADORA e FILTRO ({linha.filtro or 'vazio'}), e "
+                    f"{'esta linha' if vazia else 'o outro'} não tem UNIDADE / FILTRO SAT nem SERVIÇO "
+                    f"(o outro: unidade {unidade or 'vazia'}, serviço {servico or 'vazio'}). Não foi criado: se é o "
+                    "mesmo cliente, repita na linha a UNIDADE e o SERVIÇO cadastrados; se é outro, preencha a "
+                    "UNIDADE ou o SERVIÇO")
+    return None
+
+
+def modelo_csv() -> bytes:
+    """An empty client spreadsheet (the header the import expects), UTF-8 with BOM so Excel opens the accents."""
+    return ("\ufeff" + CABECALHO_ESPERADO + "\r\n").encode()
 
 
 def _criar(ctx: Contexto, s: Session, ator: Ator, plano: _Plano, operadora: Operadora, valores: dict) -> None:

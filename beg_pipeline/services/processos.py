@@ -25,8 +25,8 @@ from beg_pipeline.domain.processo import (
     StatusProcesso,
     TransicaoInvalida,
 )
-from beg_pipeline.services import auditoria
-from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
+from beg_pipeline.services import auditoria, notificacoes
+from beg_pipeline.services.contexto import Contexto, IdEntidade, NaoEncontrado, RegraViolada
 
 
 class ExecucaoEmAndamento(RegraViolada):
@@ -79,7 +79,8 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
             if c.existe:
                 linha["situacao"] = "já existia"
             elif not (c.status_ativo and c.operadora_ativa):
-                linha["situacao"] = "ignorado (cliente inativo)" if not c.status_ativo else "ignorado (operadora inativa)"
+                linha["situacao"] = ("ignorado (cliente inativo)" if not c.status_ativo
+                                     else "ignorado (operadora inativa)")
             else:
                 linha["id"] = uuid.uuid4()
                 novos.append(dict(id=linha["id"], cliente_id=uuid.UUID(str(c.id)), mes_ano=mes_ano,
@@ -99,16 +100,18 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
             linha["situacao"] = "criado" if linha.pop("id") in criados else "já existia"
         resumo.linhas.append(linha)
     resumo.criados = len(criados)
-    resumo.ja_existentes = sum(1 for l in resumo.linhas if l["situacao"] == "já existia")
+    resumo.ja_existentes = sum(1 for linha in resumo.linhas if linha["situacao"] == "já existia")
     resumo.ignorados = len(resumo.linhas) - resumo.criados - resumo.ja_existentes
     return resumo
 
 
-def _transitar(s: Session, acao: AcaoProcesso, processo_id, *, onde: tuple = (), **valores: Any) -> None:
+def _transitar(s: Session, acao: AcaoProcesso, processo_id: IdEntidade, *, onde: tuple = (),
+               **valores: Any) -> None:
     """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error.
 
     The winner also writes the transition's ``EventoProcesso`` (if any) to ``eventos_processo``, in the same
-    transaction: an event exists exactly when its status change was committed. Every status-changing service
+    transaction: an event exists exactly when its status change was committed; and resolves the process's
+    notifications whose cause was the status it left. Every status-changing service
     (here and in ``aprovacoes``) goes through this function. ``onde``: more conditions (e.g. the PDF the
     approver saw); when only they fail, the process changed under the caller: ``RegraViolada``.
     """
@@ -128,19 +131,20 @@ def _transitar(s: Session, acao: AcaoProcesso, processo_id, *, onde: tuple = (),
             raise RegraViolada("A fatura deste processo mudou enquanto você decidia (outro PDF chegou): recarregue "
                                "a página e confira a fatura nova antes de decidir.")
         raise TransicaoInvalida(acao, atual, str(processo_id))
+    notificacoes.resolver_do_processo(s, mudado.id, t.destino.value)  # e.g. "vence em…" once approved and sent
     if t.evento is not None:
         s.execute(insert(Evento).values(processo_id=mudado.id, mes_ano=mudado.mes_ano, tipo=t.evento.value,
                                         criado_em=agora()))
 
 
-def _carregar(s: Session, processo_id) -> Processo:
+def _carregar(s: Session, processo_id: IdEntidade) -> Processo:
     processo = s.get(Processo, processo_id)
     if processo is None:
         raise NaoEncontrado(f"Processo {processo_id} não existe.")
     return processo
 
 
-def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id, fatura: FaturaArmazenada) -> None:
+def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id: IdEntidade, fatura: FaturaArmazenada) -> None:
     """AGUARDANDO_DOWNLOAD → AGUARDANDO_APROVACAO with a PDF a person uploaded (already validated and stored)."""
     ator.exigir(Permissao.UPLOAD_MANUAL)
     with ctx.db.transacao() as s:
@@ -165,7 +169,7 @@ def _campos_fatura(fatura: FaturaArmazenada) -> dict[str, Any]:
                 valor_fatura=fatura.valor, data_vencimento=fatura.vencimento)
 
 
-def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id) -> None:
+def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id: IdEntidade) -> None:
     """Reset the download attempts of a process still waiting for its invoice (e.g. after fixing credentials)."""
     ator.exigir(Permissao.REENVIAR_DOWNLOAD)
     with ctx.db.transacao() as s:
@@ -187,7 +191,7 @@ _CONTADORES = {
 }
 
 
-def abrir_execucao(ctx: Contexto, ator: Ator, processo_id, tipo: TipoExecucao,
+def abrir_execucao(ctx: Contexto, ator: Ator, processo_id: IdEntidade, tipo: TipoExecucao,
                    parametros: dict[str, Any] | None = None, classe_rpa: str | None = None) -> Execucao:
     """Record a new robot attempt (EXECUTANDO) before it is submitted; at most one runs per process and type.
 
@@ -197,7 +201,8 @@ def abrir_execucao(ctx: Contexto, ator: Ator, processo_id, tipo: TipoExecucao,
     ator.exigir(Permissao.EXECUTAR_PIPELINE)
     contador, coluna_data = _CONTADORES[tipo]
     exigido = status_exigido(tipo)
-    em_andamento = ExecucaoEmAndamento(f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
+    em_andamento = ExecucaoEmAndamento(
+        f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
     try:
         with ctx.db.transacao() as s:
             momento = agora()
@@ -211,7 +216,8 @@ def abrir_execucao(ctx: Contexto, ator: Ator, processo_id, tipo: TipoExecucao,
                 atual = _carregar(s, processo_id).status_processo
                 raise RegraViolada(f"{tipo.value} exige o processo em {exigido.value}; está em {atual}.")
             do_tipo = (Execucao.processo_id == processo_id, Execucao.tipo_execucao == tipo.value)
-            if s.scalar(select(Execucao.id).where(*do_tipo, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value)):
+            executando = Execucao.status_execucao == StatusExecucao.EXECUTANDO.value
+            if s.scalar(select(Execucao.id).where(*do_tipo, executando)):
                 raise em_andamento
             numero = (s.scalar(select(func.max(Execucao.numero_tentativa)).where(*do_tipo)) or 0) + 1
             execucao = Execucao(processo_id=processo_id, tipo_execucao=tipo.value, numero_tentativa=numero,
@@ -224,14 +230,14 @@ def abrir_execucao(ctx: Contexto, ator: Ator, processo_id, tipo: TipoExecucao,
     return execucao
 
 
-def registrar_job(ctx: Contexto, execucao_id, job_id: str) -> None:
+def registrar_job(ctx: Contexto, execucao_id: IdEntidade, job_id: str) -> None:
     """Remember the robot's job id for a running attempt (so a crash can adopt it)."""
     with ctx.db.transacao() as s:
         s.execute(update(Execucao).where(Execucao.id == execucao_id, Execucao.status_execucao == "EXECUTANDO")
                   .values(job_id=job_id))
 
 
-def falhar_execucao(ctx: Contexto, execucao_id, status: StatusExecucao, mensagem: str,
+def falhar_execucao(ctx: Contexto, execucao_id: IdEntidade, status: StatusExecucao, mensagem: str,
                     classe: ClasseFalha | None = None, detalhes: dict[str, Any] | None = None) -> bool:
     """Close a running attempt as failed; the process stays where it is, retryable, with the reason recorded."""
     with ctx.db.transacao() as s:
@@ -247,11 +253,13 @@ def falhar_execucao(ctx: Contexto, execucao_id, status: StatusExecucao, mensagem
     return True
 
 
-def concluir_download(ctx: Contexto, execucao_id, fatura: FaturaArmazenada, resultado: dict[str, Any]) -> None:
+def concluir_download(ctx: Contexto, execucao_id: IdEntidade, fatura: FaturaArmazenada,
+                      resultado: dict[str, Any]) -> None:
     """Close the download attempt and move the process to AGUARDANDO_APROVACAO, atomically."""
     with ctx.db.transacao() as s:
         execucao = s.get(Execucao, execucao_id)
-        if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado, url_arquivo_s3=fatura.chave):
+        if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado,
+                       url_arquivo_s3=fatura.chave):
             raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
         _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, execucao.processo_id, classe_ultima_falha=None,
                    upload_manual=False, data_upload_manual=None, upload_manual_por_usuario_id=None,
@@ -260,7 +268,7 @@ def concluir_download(ctx: Contexto, execucao_id, fatura: FaturaArmazenada, resu
                             processo_id=execucao.processo_id, sha256_pdf=fatura.sha256)
 
 
-def concluir_envio_sat(ctx: Contexto, execucao_id, resultado: dict[str, Any]) -> None:
+def concluir_envio_sat(ctx: Contexto, execucao_id: IdEntidade, resultado: dict[str, Any]) -> None:
     """Close the SAT attempt and mark the process UPLOAD_REALIZADO (reached once, ever)."""
     with ctx.db.transacao() as s:
         execucao = s.get(Execucao, execucao_id)
@@ -273,7 +281,20 @@ def concluir_envio_sat(ctx: Contexto, execucao_id, resultado: dict[str, Any]) ->
                             processo_id=execucao.processo_id, detalhes={"resultado": resultado})
 
 
-def _fechar(s: Session, execucao_id, status: StatusExecucao, **valores: Any) -> bool:
+def cancelar_execucao(ctx: Contexto, ator: Ator, execucao_id: uuid.UUID, motivo: str) -> bool:
+    """Close a running attempt CANCELADO (its robot job was cancelled); the process stays where it is, retryable.
+    False when the attempt was no longer running."""
+    with ctx.db.transacao() as s:
+        execucao = s.get(Execucao, execucao_id)
+        if execucao is None or not _fechar(s, execucao_id, StatusExecucao.CANCELADO,
+                                           detalhes_erro={"mensagem": motivo, "job_id": execucao.job_id}):
+            return False
+        auditoria.registrar(s, ator, f"{execucao.tipo_execucao}_CANCELADO", "execucoes", execucao_id,
+                            processo_id=execucao.processo_id, detalhes={"motivo": motivo, "job_id": execucao.job_id})
+    return True
+
+
+def _fechar(s: Session, execucao_id: IdEntidade, status: StatusExecucao, **valores: Any) -> bool:
     resultado = s.execute(
         update(Execucao)
         .where(Execucao.id == execucao_id, Execucao.status_execucao == StatusExecucao.EXECUTANDO.value)
@@ -283,7 +304,7 @@ def _fechar(s: Session, execucao_id, status: StatusExecucao, **valores: Any) -> 
     return resultado.rowcount == 1
 
 
-def obter_processo(ctx: Contexto, processo_id) -> Processo:
+def obter_processo(ctx: Contexto, processo_id: IdEntidade) -> Processo:
     with ctx.db.leitura() as s:
         return _carregar(s, processo_id)
 
@@ -296,7 +317,7 @@ def processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso | None 
         return list(s.scalars(consulta.order_by(Processo.data_criacao)))
 
 
-def execucoes_do_processo(ctx: Contexto, processo_id) -> list[Execucao]:
+def execucoes_do_processo(ctx: Contexto, processo_id: IdEntidade) -> list[Execucao]:
     with ctx.db.leitura() as s:
         return list(s.scalars(select(Execucao).where(Execucao.processo_id == processo_id)
                               .order_by(Execucao.data_inicio)))

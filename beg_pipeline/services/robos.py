@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
-from beg_pipeline.domain import calendario
+from beg_pipeline.domain import calendario, formatos
 from beg_pipeline.domain import politica_tentativas as politica
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
@@ -34,6 +34,8 @@ from beg_pipeline.rpa.contrato import (
     ResultadoDownload,
     RpaClient,
     RpaErro,
+    TipoRef,
+    chave_do_robo,
     parse_instante,
 )
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
@@ -45,6 +47,7 @@ from beg_pipeline.storage.base import ObjectStore, chave_fatura
 Log = Callable[[str], None]
 _log = logging.getLogger(__name__)
 Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
+SINAL_VALOR_DIVERGENTE = "valor_divergente"  # in resultado_saida["sinais"]: the robot's amount differs from the PDF's
 
 
 @dataclass
@@ -124,6 +127,12 @@ class _Registro(CallbacksLote):
             processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
             self._linhas_execucao = {}
 
+    def interrompido(self, item: ItemLote, cancelado: bool) -> None:
+        trabalho = self.trabalhos[item.chave]
+        if cancelado and trabalho.execucao_id:
+            processos.cancelar_execucao(self.ctx, SISTEMA, trabalho.execucao_id,
+                                        f"execução interrompida (run encerrada): job {item.job_id} cancelado no robô")
+
     def _anunciar(self, mensagem: str) -> None:
         """Log an outcome after the robot lines that led to it (a failed log write never changes the outcome)."""
         try:
@@ -170,6 +179,8 @@ class _Registro(CallbacksLote):
                 self.ctx, f"Credenciais inválidas: {trabalho.cliente} ({trabalho.operadora})",
                 f"O robô não conseguiu entrar no portal: {desfecho.mensagem}. Corrija login/senha do cliente; "
                 "o download fica parado até lá.", processo_id=trabalho.processo_id)
+        elif self.tipo is TipoExecucao.UPLOAD_SAT:
+            notificacoes.notificar_falha_sat(self.ctx, trabalho.processo_id, trabalho.cliente, desfecho.mensagem)
 
 
 def _repetir(desfecho: Desfecho) -> bool:
@@ -220,6 +231,8 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
         resumo.linhas.append({"cliente": t.cliente, "operadora": t.operadora,
                               "situacao": "envio incerto: a próxima execução adota o job" if t.incerto
                               else "aguarda a próxima execução"})
+        if not t.incerto:
+            notificacoes.notificar_tentativas_esgotadas(ctx, t.processo_id, tipo.value, t.cliente, rodada)
 
 
 def _resolver_incerto(ctx: Contexto, client: RpaClient, trabalho: Trabalho, log: Log) -> bool:
@@ -306,23 +319,30 @@ def _motivo(exc: Exception) -> str:
     return str(exc)
 
 
-def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso):
+def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, processo_id: uuid.UUID | None = None):
+    """The month's processes in ``status`` (only ``processo_id`` when given: a run launched for one process)."""
     with ctx.db.leitura() as s:
-        return s.execute(
+        consulta = (
             select(Processo, Cliente, Operadora).join(Cliente, Processo.cliente_id == Cliente.id)
             .join(Operadora, Cliente.operadora_id == Operadora.id)
             .where(Processo.mes_ano == mes_ano, Processo.status_processo == status.value)
             .order_by(Operadora.codigo, Cliente.razao_social)
-        ).all()
+        )
+        if processo_id is not None:
+            consulta = consulta.where(Processo.id == processo_id)
+        return s.execute(consulta).all()
 
 
 def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
-                   log: Log = print, dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
-    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job."""
+                   log: Log = print, dormir: Callable[[float], None] = time.sleep,
+                   processo_id: uuid.UUID | None = None) -> ResumoRobos:
+    """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job
+    (only ``processo_id`` when given)."""
     particao = calendario.particao_de_mes_ano(mes_ano)
     resumo = ResumoRobos(mes_ano, TipoExecucao.DOWNLOAD_FATURA)
     trabalhos, candidatos = [], {}
-    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD):
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_DOWNLOAD,
+                                                          processo_id):
         motivo = _motivo_para_esperar(processo, cliente, operadora, hoje, ctx)
         if motivo:
             resumo.pendentes += 1
@@ -387,6 +407,8 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
                     resultado: ResultadoDownload, pdf: bytes) -> _FaturaGuardada:
     """In a batch thread, off the loop that keeps the robots busy: verify and read the robot's PDF and store it under
     the invoice key with its SHA-256. The download is concluded afterwards, in the batch loop."""
+    if resultado.arquivo_fatura.tipo is not TipoRef.HTTP:  # a key of this carrier's robot, never another's
+        chave_do_robo(resultado.arquivo_fatura.chave or "", ctx.settings.rpa_prefixo_chaves, trabalho.operadora)
     try:
         validado = validar_pdf(pdf, ctx.settings.max_upload_mb * 1024 * 1024)
     except PdfRecusado as exc:
@@ -397,22 +419,31 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
         raise ValueError("fatura sem data de vencimento (nem o robô nem o PDF a informam)")
     chave = chave_fatura(particao, trabalho.operadora, str(trabalho.processo_id), validado.sha256)
     store.put(chave, pdf, "application/pdf")
+    valor_robo = resultado.valor_fatura
+    divergente = None not in (valor_robo, leitura.valor) and valor_robo != leitura.valor
+    if divergente:
+        _log.warning("processo %s: o robô informou R$ %s e o PDF diz R$ %s; fica o valor do PDF",
+                     trabalho.processo_id, formatos.numero(valor_robo), formatos.numero(leitura.valor))
     fatura = processos.FaturaArmazenada(
         chave=chave, sha256=validado.sha256,
         nome_arquivo=f"{trabalho.operadora}_{particao[:7]}_{trabalho.processo_id}.pdf",
-        valor=resultado.valor_fatura or leitura.valor, vencimento=vencimento, url=resultado.arquivo_fatura.original)
+        valor=leitura.valor if leitura.valor is not None else valor_robo, vencimento=vencimento,
+        url=resultado.arquivo_fatura.original)
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,
-        "valor_robo": None if resultado.valor_fatura is None else str(resultado.valor_fatura),
+        "valor_robo": None if valor_robo is None else str(valor_robo),
+        "sinais": [SINAL_VALOR_DIVERGENTE] if divergente else [],
         **conferencias(leitura)})
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,
-                  dormir: Callable[[float], None] = time.sleep) -> ResumoRobos:
-    """Every approved process of the month gets one SAT job; an in-flight SAT job is adopted, never repeated."""
+                  dormir: Callable[[float], None] = time.sleep, processo_id: uuid.UUID | None = None) -> ResumoRobos:
+    """Every approved process of the month (only ``processo_id`` when given) gets one SAT job; an in-flight SAT job
+    is adopted, never repeated."""
     resumo = ResumoRobos(mes_ano, TipoExecucao.UPLOAD_SAT)
     trabalhos, candidatos = [], {}
-    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_ENVIO_SAT):
+    for processo, cliente, operadora in _processos_do_mes(ctx, mes_ano, StatusProcesso.AGUARDANDO_ENVIO_SAT,
+                                                          processo_id):
         if processo.data_vencimento is None or not processo.fatura_s3_key:
             resumo.pendentes += 1
             resumo.linhas.append({"cliente": cliente.razao_social, "operadora": operadora.codigo,

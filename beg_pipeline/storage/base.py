@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PASTA_FATURAS = "faturas"  # the product's invoices; a robot may never name a key here
 
 
 class ObjetoNaoEncontrado(KeyError):
@@ -44,7 +45,7 @@ def chave(*segments: str) -> str:
 def chave_fatura(partition_key: str, operadora_codigo: str, processo_id: str, sha256: str) -> str:
     """``faturas/AAAA-MM/<OPERADORA>/<processo>-<sha8>.pdf``: only code-built values, never a user file name."""
     ano_mes = partition_key[:7]
-    return chave("faturas", ano_mes, operadora_codigo.upper(), f"{processo_id}-{sha256[:12]}.pdf")
+    return chave(PASTA_FATURAS, ano_mes, operadora_codigo.upper(), f"{processo_id}-{sha256[:12]}.pdf")
 
 
 class ObjectStore(abc.ABC):

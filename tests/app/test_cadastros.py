@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from beg_pipeline.db.models import Cliente
 from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS
 from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
-from beg_pipeline.services import cadastros, processos
+from beg_pipeline.importacao.leitura_csv import ler_csv_clientes
+from beg_pipeline.services import cadastros, importacao_clientes, processos
 from beg_pipeline.services.demo import csv_demo
 from tests.app_fixtures import (
     SENHA,
@@ -205,3 +206,31 @@ def test_registry_services_refuse_other_profiles(ctx, admin):
         cadastros.criar_usuario(ctx, aprovador, email="x@beg.com.br", nome="X", perfil="ADMINISTRADOR", senha=SENHA)
     with pytest.raises(PermissaoNegada):
         cadastros.alterar_status_cliente(ctx, aprovador, _cliente(ctx, "RICAL RACK INDUSTRIA 01 LTDA").id, False)
+
+
+def test_import_page_lists_the_columns_offers_a_template_and_reports_likely_duplicates(ctx, admin):
+    """Issue 17.3: an unknown header is a Portuguese message, the columns and a template are on the page, and a row
+    repeating a stored account without UNIDADE/SERVIÇO is reported instead of creating a second client."""
+    at = ir(entrar("admin@beg.com.br"), "cadastro_clientes")
+    assert "RAZÃO SOCIAL, NOME SAT, CNPJ, OPERADORA, FILTRO" in textos(at)
+    [modelo] = [b for b in at.get("download_button") if b.proto.label == "Baixar planilha modelo (CSV)"]
+    cabecalho = importacao_clientes.modelo_csv().decode("utf-8-sig").strip()
+    assert ler_csv_clientes(cabecalho.encode()).linhas == [] and "RAZÃO SOCIAL" in cabecalho and modelo
+
+    campo(at, "Planilha de clientes (CSV)").set_value(("clientes.xlsx", b"NOME;DOC\nA;1\n", "text/plain")).run()
+    botao(at, "Importar").click().run()
+    assert not at.exception
+    [erro] = mensagens(at, "error")
+    assert erro.startswith("Cabeçalho não reconhecido: faltam as colunas obrigatórias") and "Nada foi gravado" in erro
+
+    existente = _cliente(ctx, "RICAL RACK INDUSTRIA 01 LTDA")
+    linha = (f",{existente.razao_social},,{existente.cnpj},{existente.operadora.codigo},{existente.filtro},"
+             ",,,,,,,,,ATIVO")
+    campo(at, "Planilha de clientes (CSV)").set_value(("c.csv", f"{cabecalho}\n{linha}\n".encode(), "text/csv")).run()
+    campo(at, "Apenas simular (não grava nada)").uncheck().run()
+    botao(at, "Importar").click().run()
+    [aviso] = mensagens(at, "warning")
+    assert aviso.startswith("0 criados, 0 atualizados, 0 inalterados, 0 rejeitados, 1 prováveis duplicados")
+    assert "Linha 2: provável duplicata de RICAL RACK INDUSTRIA 01 LTDA (já cadastrado)" in at.code[0].value
+    with ctx.db.leitura() as s:
+        assert s.scalar(select(func.count()).select_from(Cliente).where(Cliente.cnpj == existente.cnpj)) == 1

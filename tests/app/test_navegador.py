@@ -32,8 +32,8 @@ from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.demo import carregar_demo
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import ADMIN
 from tests.app_fixtures import APP, baixar_fatura, historico, hoje, pdf_de
+from tests.builders import ADMIN
 
 RAIZ = APP.parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,7 +104,8 @@ def servidor(tmp_path_factory, sqlite_template, secret_key):
     shutil.copy(sqlite_template, pasta / "beg.db")
     ambiente = {k: v for k, v in os.environ.items() if not k.startswith("BEG_")}
     url_banco = f"sqlite:///{pasta / 'beg.db'}"
-    ambiente.update(BEG_DATA_DIR=str(pasta), BEG_DATABASE_URL=url_banco, BEG_SECRET_KEY=secret_key)
+    ambiente.update(BEG_DATA_DIR=str(pasta), BEG_DATABASE_URL=url_banco, BEG_SECRET_KEY=secret_key,
+                    BEG_PROXIES_CONFIAVEIS="127.0.0.1")  # the browser plays the proxy that sets X-Forwarded-For
     settings = Settings(data_dir=pasta, database_url=url_banco, secret_key=secret_key, _env_file=None)
     ctx = Contexto(settings)
     dados = _preparar(ctx, object_store_from_settings(settings))

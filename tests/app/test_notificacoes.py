@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import notificacoes
-from tests.builders import mes_com_processos, pessoa
 from tests.app_fixtures import botao, entrar, ir, mensagens, rotulos, textos
+from tests.builders import mes_com_processos, pessoa
 
 
 def test_notifications_are_read_per_user(ctx, app_env):

@@ -62,7 +62,7 @@ def test_a_row_opens_the_detail_with_fields_pdf_executions_and_audit(ctx, store,
     metricas = {m.label: m.value for m in at.metric}
     assert metricas == {"Valor": "R$ 1.234,56", "Vencimento": "10/12/2026", "Tentativas de download": "1"}
     assert "Aguardando envio ao SAT" in textos(at)
-    campos = dict(zip(*at.dataframe[0].value.T.values))
+    campos = dict(zip(*at.dataframe[0].value.T.values, strict=True))
     assert campos["Aprovada por"] == "aprovador@beg.com.br" and campos["Conta (filtro)"] == processo.cliente.filtro
     assert [t.label for t in at.tabs] == ["Dados", "Fatura (PDF)", "Execuções (1)", "Auditoria (2)"]
     assert "Baixar PDF" in [b.label for b in at.get("download_button")]
@@ -101,3 +101,20 @@ def test_unknown_process_id_shows_a_hint(ctx, app_env):
     pessoa(ctx, Perfil.OPERADOR, "operador@beg.com.br")
     at = ir(entrar("operador@beg.com.br"), "processo_detalhe", id="nao-e-um-uuid")
     assert "Escolha um processo na lista de processos." in mensagens(at, "info")
+
+
+def test_detail_shows_the_sat_protocol_readable_audit_details_and_robot_log_in_local_time(ctx, store, app_env):
+    """Issue 17.7: the SAT protocol lived only in raw JSON in the audit; robot log lines carried UTC instants."""
+    processo = mes_com_processos(ctx, n_clientes=1)[0]
+    aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
+    baixar_fatura(ctx, store, processo, Decimal("10.00"), dt.date(2026, 12, 10))
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
+    envio = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
+    processos.anexar_logs(ctx, {envio.id: "2026-12-02T13:00:05+00:00 INFO protocolo recebido"})
+    processos.concluir_envio_sat(ctx, envio.id, {"protocolo": "SAT-7F3A9C", "job_id": "job-42"})
+    at = ir(entrar("aprovador@beg.com.br"), "processo_detalhe", id=str(processo.id))
+    campos = dict(zip(*at.dataframe[0].value.T.values, strict=True))
+    assert campos["Protocolo SAT"] == "SAT-7F3A9C" and campos["Operadora"] == processo.cliente.operadora.codigo
+    trilha = at.dataframe[1].value.set_index("Ação")
+    assert trilha.loc["ENVIO_SAT_CONCLUIDO", "Detalhes"] == "Protocolo SAT: SAT-7F3A9C · Job do robô: job-42"
+    assert "02/12/2026 10:00:05 INFO protocolo recebido" in at.code[0].value

@@ -1,19 +1,43 @@
 """The app's session: proxy IP, profile changes, bad configuration, first run."""
 
+import ipaddress
+
 import pytest
 
 from approval_app import acesso
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import cadastros
+from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 from tests.app_fixtures import abrir, entrar, ir, mensagens, rotulos
 from tests.builders import ADMIN, pessoa
 
 
-def test_ip_comes_from_the_proxy_header_first():
-    assert acesso.ip_de({"X-Forwarded-For": "200.1.2.3, 10.0.0.1"}, "10.0.0.9") == "200.1.2.3"
-    assert acesso.ip_de({"X-Real-IP": "200.1.2.4"}, "10.0.0.9") == "200.1.2.4"
-    assert acesso.ip_de({}, "10.0.0.9") == "10.0.0.9"
+def test_forwarded_for_is_ignored_unless_the_connection_comes_from_a_trusted_proxy():
+    """Issue 14 finding 6: any client wrote its own ``ip_origem`` into the audit with X-Forwarded-For."""
+    proxy = (ipaddress.ip_network("10.0.0.0/24"),)
+    forjado = {"X-Forwarded-For": "200.1.2.3", "X-Real-IP": "200.1.2.4"}
+    assert acesso.ip_de(forjado, "198.51.100.9") == "198.51.100.9"  # default: no proxy trusted
+    assert acesso.ip_de(forjado, "198.51.100.9", proxy) == "198.51.100.9"  # not from the proxy
+    assert acesso.ip_de({"X-Real-IP": "200.1.2.4"}, "10.0.0.9", proxy) == "10.0.0.9"
+    assert acesso.ip_de({}, "10.0.0.9", proxy) == "10.0.0.9"
     assert acesso.ip_de({}, None) is None
+
+
+def test_behind_a_trusted_proxy_the_nearest_untrusted_forwarded_address_is_the_client():
+    proxies = (ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("2001:db8::/32"))
+    # the client forged 1.1.1.1; the proxy appended the address it saw (200.1.2.3), then an inner proxy 10.0.0.1
+    assert acesso.ip_de({"X-Forwarded-For": "1.1.1.1, 200.1.2.3, 10.0.0.1"}, "10.0.0.9", proxies) == "200.1.2.3"
+    assert acesso.ip_de({"X-Forwarded-For": "2001:db8::5, 2804:14c::1"}, "2001:db8::1", proxies) == "2804:14c::1"
+    assert acesso.ip_de({"X-Forwarded-For": "[x](http://evil)"}, "10.0.0.9", proxies) == "10.0.0.9"
+    assert acesso.ip_de({"X-Forwarded-For": "10.0.0.3"}, "10.0.0.9", proxies) == "10.0.0.9"
+
+
+def test_trusted_proxies_setting_reads_addresses_and_networks_and_names_a_bad_one():
+    assert load_settings(proxies_confiaveis="").proxies_confiaveis == ()
+    assert load_settings(proxies_confiaveis=" 10.0.0.5 ,192.168.0.0/16").proxies_confiaveis == (
+        ipaddress.ip_network("10.0.0.5/32"), ipaddress.ip_network("192.168.0.0/16"))
+    with pytest.raises(ConfiguracaoInvalida, match="BEG_PROXIES_CONFIAVEIS.*'proxy.local' não é um IP"):
+        load_settings(proxies_confiaveis="10.0.0.5,proxy.local")
 
 
 def test_a_deactivated_user_loses_access_on_the_next_rerun(ctx, app_env):

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from beg_pipeline.db.models import Execucao
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import auditoria, processos
-from tests.builders import mes_com_processos, pessoa
 from tests.app_fixtures import botao, campo, entrar, ir, mensagens, pdf_de
-from tests.dominio.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, _fatura_alterada
+from tests.builders import mes_com_processos, pessoa
+from tests.dominio.test_validacao_pdf import ATIVOS, ENCRIPTADOS, FATURA, HOSTIS_8, POLIGLOTAS, _fatura_alterada
 
 RUINS = {
     "vazio": (b"", "arquivo vazio"),
@@ -28,6 +28,11 @@ RUINS = {
     "ação Launch": (_fatura_alterada(ATIVOS["launch"][0]), "Launch"),
     "arquivo embutido": (_fatura_alterada(ATIVOS["anexo"][0]), "arquivo embutido"),
     "grande demais": (FATURA + b" " * (1024 * 1024), "excede o limite de 1 MB"),
+    "OpenAction URI": (_fatura_alterada(HOSTIS_8["openaction-uri"][0]), "/OpenAction /URI"),
+    "GoToR para pasta de rede": (_fatura_alterada(HOSTIS_8["link-gotor-unc"][0]), "/GoToR"),
+    "PDF e ZIP": (POLIGLOTAS["zip-antes-do-eof"][0](), "ao mesmo tempo PDF e ZIP"),
+    "PDF e HTML": (POLIGLOTAS["html-em-comentario"][0](), "ao mesmo tempo PDF e página HTML"),
+    "dados após o fim": (POLIGLOTAS["objeto-depois-do-eof"][0](), "depois do marcador final %%EOF"),
 }
 
 
@@ -92,3 +97,24 @@ def test_only_profiles_that_upload_see_the_page(aguardando):
     at = entrar("aprovador@beg.com.br")
     with pytest.raises(ValueError):
         at.switch_page("app_pages/upload_manual.py")
+
+
+def test_the_file_is_judged_by_its_content_and_a_refused_one_leaves_the_uploader(ctx, store, aguardando):
+    """Issue 17.4: a real PDF named .txt never reached the app's check (Streamlit refused it in English); refused
+    files stayed in the widget; the widget announced Streamlit's 200 MB instead of BEG_MAX_UPLOAD_MB."""
+    procs, _ = aguardando
+    at = ir(entrar("operador@beg.com.br"), "upload_manual", processo=str(procs[0].id))
+    uploader = campo(at, "Fatura em PDF")
+    assert list(uploader.proto.type) == [] and uploader.proto.max_upload_size_mb == 1
+
+    campo(at, "Fatura em PDF").set_value(("fatura.txt", b"apenas texto", "text/plain")).run()
+    botao(at, "Enviar fatura").click().run()
+    [erro] = mensagens(at, "error")
+    assert "não é um PDF" in erro and "Nada foi alterado" in erro
+    assert campo(at, "Fatura em PDF").value is None and botao(at, "Enviar fatura").disabled
+
+    pdf = pdf_de(procs[0], Decimal("55.10"), dt.date(2026, 12, 20))
+    _enviar(at, "fatura.txt", pdf)
+    [aviso] = mensagens(at, "success")
+    assert "R$ 55,10" in aviso and "20/12/2026" in aviso
+    assert processos.obter_processo(ctx, procs[0].id).status_processo == "AGUARDANDO_APROVACAO"

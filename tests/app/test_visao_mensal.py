@@ -5,8 +5,8 @@ from __future__ import annotations
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.services import processos, relatorios
-from tests.builders import MES, mes_com_processos
 from tests.app_fixtures import campo, entrar, fila_de_exemplo, hoje, ir, textos
+from tests.builders import MES, mes_com_processos
 
 
 def test_month_summary_chart_risks_and_report_files(ctx, store):
@@ -27,7 +27,7 @@ def test_month_summary_chart_risks_and_report_files(ctx, store):
     riscos = at.dataframe[1].value
     assert list(riscos["Cliente"]) == [exemplo["processos"][n].cliente.razao_social for n in (0, 1)]
     assert list(riscos["Prazo"]) == ["Vencida", "Vence em breve"]
-    assert dict(zip(*at.dataframe[2].value.T.values)) == {"CREDENCIAIS": 1}
+    assert dict(zip(*at.dataframe[2].value.T.values, strict=True)) == {"CREDENCIAIS": 1}
     assert [b.label for b in at.get("download_button")] == ["Baixar relatório (CSV)", "Baixar relatório (XLSX)"]
 
     campo(at, "Mês").set_value("10/2026").run()

@@ -4,7 +4,9 @@
   accepted row whole (every field, password included) and nothing of a rejected one, and an import that fails
   midway leaves nothing of the failing batch behind;
 - a renamed executable, a PDF with /JavaScript, /Launch or /EmbeddedFile, a truncated PDF and an oversize file
-  are refused with a reason, and the refusal changes nothing (status, executions, audit, object store);
+  are refused with a reason, and the refusal changes nothing (status, executions, audit, object store); so are
+  (issue 14) actions that reach outside (/OpenAction /URI, /GoToR, /SubmitForm, /ImportData, XFA), PDF+ZIP and
+  PDF+HTML polyglots, data after %%EOF, and a PDF too costly to check within the isolated worker's limits;
 - a file name with ``../`` (or anything else) never reaches an object key, and a robot answer pointing outside
   the bucket is refused.
 
@@ -43,7 +45,15 @@ from tests.builders import ADMIN, mes_com_processos, pessoa
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.dominio.test_leitura_csv import CABECALHO, _celula, _quase_valida, com_dv
-from tests.dominio.test_validacao_pdf import FATURA, _acao, _fatura_alterada, _open_action
+from tests.dominio.test_validacao_pdf import (
+    FATURA,
+    HOSTIS_8,
+    POLIGLOTAS,
+    _acao,
+    _fatura_alterada,
+    _open_action,
+    muitos_objetos,
+)
 
 # --------------------------------------------------------------------------- CSV import
 
@@ -208,6 +218,14 @@ HOSTIS = {
     "embedded_file": (lambda: _fatura_alterada(_com_anexo), "arquivo embutido"),
     "truncado": (FATURA[: len(FATURA) * 2 // 3], "truncado"),
     "grande_demais": (lambda: _pdf_grande(1), "excede o limite de 1 MB"),
+    "openaction_uri": (lambda: _fatura_alterada(HOSTIS_8["openaction-uri"][0]), "/OpenAction /URI"),
+    "gotor_pasta_de_rede": (lambda: _fatura_alterada(HOSTIS_8["link-gotor-unc"][0]), "/GoToR"),
+    "submitform": (lambda: _fatura_alterada(HOSTIS_8["submitform"][0]), "/SubmitForm"),
+    "importdata": (lambda: _fatura_alterada(HOSTIS_8["importdata"][0]), "/ImportData"),
+    "xfa_com_script": (lambda: _fatura_alterada(HOSTIS_8["xfa-com-script"][0]), "XFA"),
+    "poliglota_zip": (POLIGLOTAS["zip-antes-do-eof"][0], "ao mesmo tempo PDF e ZIP"),
+    "poliglota_html": (POLIGLOTAS["html-em-comentario"][0], "ao mesmo tempo PDF e página HTML"),
+    "dados_apos_eof": (POLIGLOTAS["objeto-depois-do-eof"][0], "depois do marcador final %%EOF"),
 }
 
 
@@ -238,6 +256,23 @@ def test_hostile_upload_is_refused_with_a_reason_and_changes_nothing(nome, uploa
     assert len(str(recusa.value)) > 10  # a reason a person can read
     assert _rastro(ctx, store, pid) == antes == (StatusProcesso.AGUARDANDO_DOWNLOAD.value, 0, 0, ())
     figuras.registrar("entrada_hostil", f"upload_{nome}", backend=backend(ctx), recusado=True,
+                      motivo=str(recusa.value)[:120], mudancas=0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_costly_upload_is_refused_by_the_cpu_limit_and_changes_nothing(upload, monkeypatch):
+    """Issue 14, finding 1: the 200k-object PDF (about 7 s of CPU and 450 MB to check) under BEG_PDF_CPU_S=1 is
+    refused by the isolated worker's limit: the operator gets a reason, nothing changes, the next upload works."""
+    ctx, operador, pid, store = upload
+    ctx = Contexto(ctx.settings.model_copy(update={"max_upload_mb": 20}), db=ctx.db)
+    monkeypatch.setenv("BEG_PDF_CPU_S", "1")
+    antes = _rastro(ctx, store, pid)
+    with pytest.raises(PdfRecusado, match=r"complexo demais .*limite de 1 s de processamento") as recusa:
+        upload_manual.enviar_fatura_manual(ctx, operador, store, pid, muitos_objetos(), "fatura.pdf")
+    assert _rastro(ctx, store, pid) == antes
+    upload_manual.enviar_fatura_manual(ctx, operador, store, pid, FATURA, "fatura.pdf")
+    assert processos.obter_processo(ctx, pid).status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
+    figuras.registrar("entrada_hostil", "upload_pdf_custoso", backend=backend(ctx), recusado=True,
                       motivo=str(recusa.value)[:120], mudancas=0)
 
 

@@ -5,6 +5,7 @@ import importlib
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from beg_pipeline.domain import formatos, prazos
@@ -80,3 +81,21 @@ def test_labels_accept_members_and_stored_values():
     assert formatos.rotulo("TIMEOUT", formatos.STATUS_EXECUCAO) == "Tempo esgotado"
     assert formatos.status_processo("Total") == "Total"  # not a status: shown as given
     assert formatos.status_processo(None) == "—"
+
+
+def test_audit_details_read_as_a_line_with_the_sat_protocol_named():
+    linha = formatos.detalhes({"resultado": {"protocolo": "SAT-1A2B", "job_id": "j-9"},
+                               "campos": ["cpf", "login_portal"], "linha": 7, "vazio": None})
+    assert linha == "Protocolo SAT: SAT-1A2B · Job do robô: j-9 · Campos: cpf, login_portal · Linha: 7"
+    assert formatos.detalhes(None) == formatos.VAZIO and formatos.detalhes({}) == ""
+
+
+def test_robot_log_instants_are_shown_in_local_time():
+    texto = "2026-12-02T13:00:05.123456+00:00 INFO login ok\n2026-12-02T13:01:00Z ERROR falhou\nsem instante"
+    assert formatos.log_em_hora_local(texto).splitlines() == [
+        "02/12/2026 10:00:05 INFO login ok", "02/12/2026 10:01:00 ERROR falhou", "sem instante"]
+    assert formatos.log_em_hora_local(None) == ""
+
+
+def test_a_missing_due_date_is_a_dash_never_none_or_nat():
+    assert formatos.data(None) == formatos.data(pd.NaT) == formatos.VAZIO

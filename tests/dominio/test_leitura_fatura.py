@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -13,9 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
+from beg_pipeline.faturas import isolamento
 from beg_pipeline.faturas.boleto import codigo_barras_arrecadacao, formatar_linha_digitavel, linha_digitavel
-from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.isolamento import LimitesPdf
+from beg_pipeline.faturas.leitura import LeituraFatura, ler_fatura, ler_fatura_sem_isolamento
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, codigo_barras_da_fatura, gerar_pdf_fatura
+from beg_pipeline.faturas.validacao_pdf import validar_pdf
+from tests.dominio.test_validacao_pdf import pdf_de_objetos
 
 RAZAO = "RICAL - RACK INDÚSTRIA E COMÉRCIO DE PLÁSTICOS LTDA"
 
@@ -161,3 +166,65 @@ def test_never_raises_on_arbitrary_bytes(conteudo):
     leitura = ler_fatura(conteudo)
     assert leitura.legivel is False
     assert leitura.problemas
+
+
+# --------------------------------------------------------------------------- bounded work (issue 14, finding 1)
+
+
+def _bomba_de_texto(operacoes: int) -> bytes:
+    """A 10 KB file whose one page's compressed content stream expands into ``operacoes`` text operators
+    (100,000: 12.8 s of CPU to extract the text)."""
+    conteudo = zlib.compress(b"BT /F1 12 Tf 10 10 Td (Total a pagar R$ 1,00) Tj ET\n" * operacoes)
+    return pdf_de_objetos({
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R"
+           b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        4: b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(conteudo) + conteudo + b"\nendstream",
+        5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    })
+
+
+def test_text_bomb_is_stopped_by_the_cpu_limit_and_reported():
+    leitura = ler_fatura(_bomba_de_texto(60_000), limites=LimitesPdf(cpu_s=1))
+    assert not leitura.legivel and leitura.valor is None
+    assert leitura.problemas == ["PDF complexo demais para ler (excedeu o limite de 1 s de processamento)"]
+    assert ler_fatura(_FATURA, limites=LimitesPdf(cpu_s=1)).valor == Decimal("1234.56")  # the next file is read
+
+
+def test_small_text_stream_is_read_in_the_isolated_worker():
+    leitura = ler_fatura(_bomba_de_texto(3))
+    assert leitura.legivel and leitura.valor == Decimal("1.00") and leitura.paginas == 1
+
+
+def test_a_long_invoice_is_read_from_its_first_and_last_pages_within_a_small_budget():
+    """5,000 pages (a call listing): the summary on page 1 and the boleto on the last page are found, and reading
+    does not extract every page (about 25 s of CPU here): it fits 2 s."""
+    fatura = PdfReader(io.BytesIO(gerar_pdf_fatura(_dados())))
+    listagem = PdfReader(io.BytesIO(_pdf_com_texto("01/11/2026 10:22 (69) 99999-9999 00:03:12 R$ 0,45")))
+    writer = PdfWriter()
+    writer.add_page(fatura.pages[0])
+    for _ in range(4_998):
+        writer.add_page(listagem.pages[0])
+    writer.add_page(fatura.pages[0])
+    saida = io.BytesIO()
+    writer.write(saida)
+    leitura = ler_fatura(saida.getvalue(), limites=LimitesPdf(cpu_s=2))
+    assert leitura.paginas == 5_000
+    assert (leitura.valor, leitura.vencimento, leitura.mes_referencia) == (
+        Decimal("1234.56"), dt.date(2026, 12, 10), "11/2026")
+    assert leitura.linha_digitavel is not None and leitura.valor_confere
+
+
+def test_reading_survives_the_json_round_trip_from_the_worker():
+    leitura = ler_fatura(_FATURA)
+    assert LeituraFatura.de_json(leitura.para_json()) == leitura
+    assert isinstance(leitura.valor, Decimal) and isinstance(leitura.vencimento, dt.date)
+
+
+def test_the_reading_made_during_validation_is_reused_and_not_shared():
+    validado = validar_pdf(_FATURA, 20 * 1024 * 1024)
+    assert isolamento.leitura_guardada(validado.sha256) is not None  # one worker task served both calls
+    primeira = ler_fatura(_FATURA)
+    primeira.problemas.append("anotado pelo chamador")
+    assert ler_fatura(_FATURA) == ler_fatura_sem_isolamento(_FATURA)

@@ -92,7 +92,10 @@ def test_mes_ano_and_partition_keys_round_trip():
     assert calendario.particao_de_mes_ano("01/2025") == "2025-01-01"
     for bad in ("2026-13-01", "2026-11-02", "13/2026", "1/2026", "11-2026"):
         with pytest.raises(ValueError):
-            calendario.mes_ano_de_particao(bad) if "-" in bad and bad.count("-") == 2 else calendario.particao_de_mes_ano(bad)
+            if bad.count("-") == 2:
+                calendario.mes_ano_de_particao(bad)
+            else:
+                calendario.particao_de_mes_ano(bad)
 
 
 def test_execution_type_requires_process_status():
@@ -102,7 +105,8 @@ def test_execution_type_requires_process_status():
 def test_due_date_situation_counts_business_days():
     import datetime as dt
 
-    from beg_pipeline.domain.prazos import SituacaoVencimento as V, situacao_vencimento
+    from beg_pipeline.domain.prazos import SituacaoVencimento as V
+    from beg_pipeline.domain.prazos import situacao_vencimento
 
     sexta = dt.date(2026, 11, 27)
     assert situacao_vencimento(dt.date(2026, 11, 26), sexta) == V.VENCIDA

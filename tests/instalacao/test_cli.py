@@ -123,7 +123,8 @@ def test_key_rotation_reencrypts_every_password(env, database_url):
     assert out.stdout.startswith("3 senhas recifradas")
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        cifradas = conn.exec_driver_sql("SELECT senha_portal FROM clientes WHERE senha_portal IS NOT NULL").scalars().all()
+        consulta = "SELECT senha_portal FROM clientes WHERE senha_portal IS NOT NULL"
+        cifradas = conn.exec_driver_sql(consulta).scalars().all()
     engine.dispose()
     assert {Cofre([new]).decifrar(c) for c in cifradas} >= {"Senha#Canario01", "Senha#Canario02"}
     stale = run({**env, "BEG_SECRET_KEY": old}, "clientes", "importar", str(FIXTURES / "ok.csv"), ok=False)

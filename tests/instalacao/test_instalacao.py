@@ -10,7 +10,7 @@ from beg_pipeline.settings import ConfiguracaoInvalida, load_settings
 
 MODULES = ["dagster", "dagster_webserver", "dagster_graphql", "dagster_postgres", "sqlalchemy", "alembic", "psycopg2",
            "pandas", "openpyxl", "pydantic", "pydantic_settings", "stdnum", "cryptography", "argon2", "requests",
-           "minio", "pypdf", "fpdf", "streamlit", "click", "pytest", "hypothesis", "moto", "playwright"]
+           "minio", "pypdf", "fpdf", "streamlit", "click", "pytest", "hypothesis", "moto", "playwright", "aiosmtpd"]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 from decimal import Decimal
@@ -11,6 +12,7 @@ import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
+from urllib3 import HTTPResponse
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from beg_pipeline.domain.formatos import numero
@@ -239,7 +241,8 @@ def test_redaction():
 def _resposta(codigo: int, corpo, cabecalhos: dict | None = None) -> requests.Response:
     resposta = requests.Response()
     resposta.status_code = codigo
-    resposta._content = corpo if isinstance(corpo, bytes) else json.dumps(corpo).encode()
+    resposta.raw = HTTPResponse(io.BytesIO(corpo if isinstance(corpo, bytes) else json.dumps(corpo).encode()),
+                                preload_content=False)
     resposta.headers.update(cabecalhos or {})
     return resposta
 
@@ -267,10 +270,18 @@ def _respondendo(monkeypatch, client: RpaClient, *respostas):
     return enviados
 
 
-def test_contract_headers(cliente):
+def _autorizacao_enviada(monkeypatch, client: RpaClient) -> str:
+    enviados = _respondendo(monkeypatch, client, _resposta(200, []))
+    client.jobs()
+    [(_, _, kw)] = enviados
+    return kw["headers"]["Authorization"]
+
+
+def test_contract_headers(monkeypatch, cliente):
     cabecalhos = cliente._session.headers
-    assert cabecalhos["Authorization"] == f"Bearer {TOKEN}"
     assert cabecalhos["Content-Type"] == cabecalhos["Accept"] == "application/json"
+    assert "Authorization" not in cabecalhos  # per request, to the API's origin only
+    assert _autorizacao_enviada(monkeypatch, cliente) == f"Bearer {TOKEN}"
     assert TOKEN not in repr(cliente)
 
 
@@ -327,13 +338,17 @@ def test_submit_surely_unsent_or_uncertain():
     assert not _nao_enviado(requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())))
 
 
-def test_client_from_settings(tmp_path):
+def test_client_from_settings(monkeypatch, tmp_path):
     from beg_pipeline.settings import Settings
 
     com_token = Settings(data_dir=tmp_path, rpa_url="http://rpa:8000/", rpa_token=TOKEN, rpa_timeout_s=12,
-                         _env_file=None)
+                         max_upload_mb=3, rpa_arquivo_prazo_s=7, s3_endpoint="minio:9000",
+                         rpa_arquivos_origens="https://cdn.robo.example, http://arquivos:8080/", _env_file=None)
     client = RpaClient.from_settings(com_token)
     assert client.base_url == "http://rpa:8000" and client.timeout == (10.0, 12)
-    assert client._session.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert client.arquivos.origens == {"https://cdn.robo.example:443", "http://arquivos:8080"}
+    assert (client.arquivos.origem_s3, client.arquivos.bucket) == ("http://minio:9000", "beg")
+    assert (client.arquivos.max_bytes, client.arquivos.prazo_s) == (3 * 1024 * 1024, 7)
+    assert _autorizacao_enviada(monkeypatch, client) == f"Bearer {TOKEN}"
     sem_token = RpaClient.from_settings(Settings(data_dir=tmp_path, _env_file=None))  # the simulator's token file
-    assert sem_token._session.headers["Authorization"] == f"Bearer {(tmp_path / 'rpa.token').read_text().strip()}"
+    assert _autorizacao_enviada(monkeypatch, sem_token) == f"Bearer {(tmp_path / 'rpa.token').read_text().strip()}"

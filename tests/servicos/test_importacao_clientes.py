@@ -122,3 +122,29 @@ def test_repaired_text_and_compact_cnpj_are_stored(ctx):
     [cliente] = _clientes(ctx)
     assert "Ã" not in cliente.razao_social and "Ç" in cliente.razao_social
     assert len(cliente.cnpj) == 14 and cliente.cnpj.isalnum()
+
+
+def test_a_row_like_an_existing_account_but_without_unidade_and_servico_is_reported_not_created(ctx):
+    """Issue 17.3: the same CNPJ, carrier and FILTRO as a stored account, with UNIDADE and SERVIÇO empty, used to
+    create a second client (doubling next month's processes)."""
+    cabecalho = (FIXTURES / "operadoras.csv").read_text(encoding="utf-8").splitlines()[0]
+    conta = ",EMPRESA LTDA,,84.718.741/0001-00,Oi,111,Fixo,,Belém-PA,,,login,Senha#Canario90,,,,,"
+    importar_clientes(ctx, ADMIN, "\r\n".join([cabecalho, conta]).encode())
+    de_novo = [",EMPRESA LTDA,,84.718.741/0001-00,Oi,111,,,,,,login,Senha#Canario90,,,,,",  # same account, bare
+               ",EMPRESA LTDA,,84.718.741/0001-00,Oi,222,,,,,,login,Senha#Canario91,,,,,",  # another FILTRO
+               ",OUTRA LTDA,,11.222.333/0001-81,Vivo,9,Móvel,,,,,,,,,,,",
+               ",OUTRA LTDA,,11.222.333/0001-81,Vivo,9,,,,,,,,,,,,"]  # the row above, bare, in the same file
+    conteudo = "\r\n".join([cabecalho, *de_novo]).encode()
+    simulado = importar_clientes(ctx, ADMIN, conteudo, dry_run=True)
+    relatorio = importar_clientes(ctx, ADMIN, conteudo)
+    for r in (simulado, relatorio):
+        assert [(d.linha, d.operadora) for d in r.provaveis_duplicados] == [(2, "OI"), (5, "VIVO")]
+        assert r.criados == 2 and not r.rejeitados
+    primeiro, segundo = relatorio.provaveis_duplicados
+    assert "EMPRESA LTDA (já cadastrado)" in primeiro.motivo and "Fixo" in primeiro.motivo
+    assert "linha 4 deste arquivo" in segundo.motivo
+    assert "2 prováveis duplicados" in relatorio.resumo() and "Linha 2: provável duplicata" in relatorio.resumo()
+    assert sorted((c.operadora.codigo, c.filtro, c.servico) for c in _clientes(ctx)) == [
+        ("OI", "111", "Fixo"), ("OI", "222", ""), ("VIVO", "9", "Móvel")]
+    assert {linha["Operadora"]: linha["Prováveis duplicados"] for linha in relatorio.tabela_operadoras()} == {
+        "OI": 1, "VIVO": 1}

@@ -27,7 +27,7 @@ def test_month_creation_is_idempotent_and_skips_inactive(ctx):
     cadastros.alterar_status_cliente(ctx, ADMIN, procs[0].cliente_id, False)
     outubro = processos.criar_processos_do_mes(ctx, SISTEMA, "10/2026")
     assert (outubro.criados, outubro.ignorados) == (5, 1)
-    assert [l["situacao"] for l in outubro.linhas].count("ignorado (cliente inativo)") == 1
+    assert [linha["situacao"] for linha in outubro.linhas].count("ignorado (cliente inativo)") == 1
     with pytest.raises(ValueError, match="MM/AAAA"):
         processos.criar_processos_do_mes(ctx, SISTEMA, "2026-11")
 
@@ -94,7 +94,8 @@ def test_manual_upload_and_four_eyes(ctx):
     assert enviado.fatura_sha256 == fatura(7).sha256
     [execucao] = processos.execucoes_do_processo(ctx, processo.id)
     assert (execucao.tipo_execucao, execucao.status_execucao) == ("UPLOAD_MANUAL", "CONCLUIDO")
-    assert (execucao.executado_por_usuario_id, execucao.ip_origem, execucao.user_agent) == (admin.usuario_id, "10.0.0.1", "pytest")
+    quem = (execucao.executado_por_usuario_id, execucao.ip_origem, execucao.user_agent)
+    assert quem == (admin.usuario_id, "10.0.0.1", "pytest")
     with pytest.raises(RegraViolada, match="quatro olhos"):
         aprovacoes.aprovar(ctx, admin, processo.id, sha256=visto(ctx, processo.id))
     aprovacoes.aprovar(ctx, outro, processo.id, sha256=visto(ctx, processo.id))
@@ -135,9 +136,8 @@ def test_audit_trail_is_append_only(ctx):
     processo = mes_com_processos(ctx, 1)[0]
     baixar(ctx, processo.id)
     for statement in ("UPDATE auditoria SET ator = 'x'", "DELETE FROM auditoria"):
-        with pytest.raises(Exception, match="somente inserção"):
-            with ctx.db.transacao() as s:
-                s.execute(text(statement))
+        with pytest.raises(Exception, match="somente inserção"), ctx.db.transacao() as s:
+            s.execute(text(statement))
     assert _count(ctx, select(func.count()).select_from(Auditoria)) > 0
 
 

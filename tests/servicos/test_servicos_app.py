@@ -74,7 +74,7 @@ def test_queue_sorted_by_due_date_with_flags(ctx):
         baixar(ctx, p.id, n)
     vencimentos = [dt.date(2026, 12, 20), dt.date(2026, 11, 30), dt.date(2026, 12, 3), None]
     with ctx.db.transacao() as s:
-        for p, v in zip(procs, vencimentos):
+        for p, v in zip(procs, vencimentos, strict=True):
             s.execute(update(Processo).where(Processo.id == p.id).values(data_vencimento=v))
         s.execute(update(Processo).where(Processo.id == procs[3].id).values(fatura_sha256=f"{0:064x}"))
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
@@ -213,4 +213,5 @@ def test_admin_cannot_lock_the_system_out(ctx):
     assert rebaixado.perfil is Perfil.APROVADOR
     with pytest.raises(PermissaoNegada):
         cadastros.listar_usuarios(ctx, rebaixado)
-    assert cadastros.emails_dos_usuarios(ctx, rebaixado, [admin.usuario_id, None]) == {admin.usuario_id: "adm@beg.com.br"}
+    emails = cadastros.emails_dos_usuarios(ctx, rebaixado, [admin.usuario_id, None])
+    assert emails == {admin.usuario_id: "adm@beg.com.br"}

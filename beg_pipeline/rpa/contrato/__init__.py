@@ -2,8 +2,9 @@
 
 See ``/work/shared/contracts/rpa-api.md``. A change by the vendor is a change in this package only:
 ``variantes`` (value variants, invoice file references), ``modelos`` (payloads and responses), ``erros``,
-``falhas`` (failure classes from the robot's messages), ``redacao`` (secret masking), ``cliente`` (HTTP client)
-and ``arquivos`` (fetching the invoice PDF). Every public name is re-exported here.
+``falhas`` (failure classes from the robot's messages), ``redacao`` (secret masking), ``cliente`` (HTTP client),
+``corpo_http`` (reading a body within a byte cap and a deadline), ``procedencia`` (origins, limits and object keys a
+robot's answer may point to) and ``arquivos`` (fetching the invoice PDF). Every public name is re-exported here.
 """
 
 from beg_pipeline.domain.execucao import ClasseFalha
@@ -34,6 +35,7 @@ from beg_pipeline.rpa.contrato.modelos import (
     ResumoJob,
     StatusJob,
 )
+from beg_pipeline.rpa.contrato.procedencia import RegrasArquivos, chave_do_robo, origem
 from beg_pipeline.rpa.contrato.redacao import REDIGIDO, redigir
 from beg_pipeline.rpa.contrato.variantes import (
     OPERADORAS_CONHECIDAS,
@@ -47,7 +49,8 @@ from beg_pipeline.rpa.contrato.variantes import (
 __all__ = [
     "ESTADOS_TERMINAIS", "OPERADORAS_CONHECIDAS", "REDIGIDO", "ArquivoInvalido", "ClasseFalha", "EnvioIncerto",
     "Health", "JobAceito", "JobNaoEncontrado", "LogLinha", "OperadoraSemRobo", "Pedido", "PedidoDownload",
-    "PedidoRecusado", "PedidoSat", "RefArquivo", "RespostaInvalida", "ResultadoDownload", "ResumoJob", "RpaClient",
-    "RpaErro", "RpaErroHttp", "RpaIndisponivel", "RpaNaoAutorizado", "StatusJob", "TipoRef", "classificar_falha",
-    "ler_arquivo_fatura", "parse_data", "parse_instante", "parse_valor", "redigir",
+    "PedidoRecusado", "PedidoSat", "RefArquivo", "RegrasArquivos", "RespostaInvalida", "ResultadoDownload",
+    "ResumoJob", "RpaClient", "RpaErro", "RpaErroHttp", "RpaIndisponivel", "RpaNaoAutorizado", "StatusJob", "TipoRef",
+    "chave_do_robo", "classificar_falha", "ler_arquivo_fatura", "origem", "parse_data", "parse_instante",
+    "parse_valor", "redigir",
 ]

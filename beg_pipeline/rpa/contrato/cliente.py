@@ -1,4 +1,7 @@
-"""HTTP client of the robot API: retries as ``politica_tentativas.PoliticaHttp`` says, safe submits, redaction."""
+"""HTTP client of the robot API: retries as ``politica_tentativas.PoliticaHttp`` says, safe submits, redaction.
+
+The token goes only to the API's origin; every body is read with a byte cap and an overall deadline; redirects are
+followed only within the same origin (``procedencia`` says what else a robot's answer may point to)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -24,6 +27,7 @@ from beg_pipeline.domain.politica_tentativas import (
     PoliticaHttp,
     codigo_repetivel,
 )
+from beg_pipeline.rpa.contrato.corpo_http import CorpoLento, RespostaRecusada, ler_corpo
 from beg_pipeline.rpa.contrato.erros import (
     ArquivoInvalido,
     EnvioIncerto,
@@ -46,6 +50,7 @@ from beg_pipeline.rpa.contrato.modelos import (
     ResumoJob,
     StatusJob,
 )
+from beg_pipeline.rpa.contrato.procedencia import MAX_JSON_BYTES, RegrasArquivos, origem
 from beg_pipeline.rpa.contrato.redacao import redigir
 from beg_pipeline.rpa.contrato.variantes import RefArquivo, parse_instante
 
@@ -53,6 +58,8 @@ if TYPE_CHECKING:
     from beg_pipeline.settings import Settings
 
 log = logging.getLogger("beg_pipeline.rpa")
+
+_MAX_REDIRECIONAMENTOS = 5
 
 
 def _nao_enviado(exc: requests.RequestException) -> bool:
@@ -78,11 +85,11 @@ def _retry_after(resposta: requests.Response) -> float | None:
         return None
 
 
-def _detalhe(resposta: requests.Response) -> str:
+def _detalhe(conteudo: bytes) -> str:
     try:
-        corpo = resposta.json()
+        corpo = json.loads(conteudo)
     except ValueError:
-        return resposta.text[:300]
+        return conteudo[:300].decode("utf-8", "replace")
     detalhe = corpo.get("detail", corpo) if isinstance(corpo, dict) else corpo
     if isinstance(detalhe, list):  # FastAPI/pydantic style: keep loc + msg, never the echoed input
         detalhe = "; ".join(
@@ -111,10 +118,15 @@ class RpaClient:
         limite_busca_jobs: int = 100,
         folga_relogio_s: float = 5.0,
         pool_maxsize: int = 32,
+        arquivos: RegrasArquivos | None = None,
+        max_json_bytes: int = MAX_JSON_BYTES,
         dormir: Callable[[float], None] = time.sleep,
         aleatorio: random.Random | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.origem_api = origem(self.base_url)
+        self.arquivos = arquivos or RegrasArquivos()
+        self.max_json_bytes = max_json_bytes
         self._token = token
         self.timeout = (connect_timeout_s or min(10.0, timeout_s), timeout_s)
         self.politica = PoliticaHttp(max_retries, backoff_base_s, backoff_max_s, retry_after_max_s)
@@ -129,9 +141,7 @@ class RpaClient:
         adaptador = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize)
         self._session.mount("http://", adaptador)
         self._session.mount("https://", adaptador)
-        self._session.headers.update(
-            {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
-        )
+        self._session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
 
     @classmethod
     def from_settings(cls, settings: Settings, **opcoes: Any) -> RpaClient:
@@ -139,6 +149,7 @@ class RpaClient:
 
         opcoes.setdefault("timeout_s", settings.rpa_timeout_s)
         opcoes.setdefault("pool_maxsize", settings.rpa_max_concurrency + 8)
+        opcoes.setdefault("arquivos", RegrasArquivos.from_settings(settings))
         return cls(settings.rpa_url, rpa_token(settings), **opcoes)
 
     def __repr__(self) -> str:
@@ -179,12 +190,18 @@ class RpaClient:
         *,
         url: str | None = None,
         json_esperado: bool = True,
+        arquivo: bool = False,
         envio_incerto: Callable[[], Any] | None = None,
     ) -> Any:
         """One logical call with retries. ``envio_incerto`` runs (instead of a blind resend) when a
-        non-idempotent request may have been processed; a non-None answer is returned as the result."""
+        non-idempotent request may have been processed; a non-None answer is returned as the result.
+
+        ``arquivo``: an invoice file (``url`` already checked): capped at ``arquivos.max_bytes`` and
+        ``arquivos.prazo_s``, and a refused or too slow body fails at once (``ArquivoInvalido``), not retried."""
         alvo = url or f"{self.base_url}{caminho}"
         rotulo = f"{metodo} {caminho}"
+        limite, prazo = (self.arquivos.max_bytes, self.arquivos.prazo_s) if arquivo else (
+            self.max_json_bytes, self.timeout[1])
         motivo = ""
 
         def resolver_incerto() -> Any:
@@ -197,9 +214,17 @@ class RpaClient:
         for tentativa in range(self.politica.chamadas):
             espera: float | None = None
             try:
-                resposta = self._session.request(metodo, alvo, json=corpo, timeout=self.timeout)
+                resposta, conteudo = self._requisitar(metodo, alvo, corpo, limite, prazo)
+            except RespostaRecusada as exc:
+                if envio_incerto is not None:
+                    achado = resolver_incerto()
+                    if achado is not None:
+                        return achado
+                raise (ArquivoInvalido if arquivo else RespostaInvalida)(f"{rotulo}: {exc}") from None
             except requests.RequestException as exc:
-                motivo = type(exc).__name__
+                if arquivo and isinstance(exc, CorpoLento):
+                    raise ArquivoInvalido(f"{rotulo}: {exc}") from None
+                motivo = str(exc) if isinstance(exc, CorpoLento) else type(exc).__name__
                 if envio_incerto is not None and not _nao_enviado(exc):
                     achado = resolver_incerto()
                     if achado is not None:
@@ -208,16 +233,16 @@ class RpaClient:
                 codigo = resposta.status_code
                 if codigo < 400:
                     if not json_esperado:
-                        return resposta.content
+                        return conteudo
                     try:
-                        return resposta.json()
+                        return json.loads(conteudo)
                     except ValueError:
                         motivo = f"JSON malformado (HTTP {codigo})"
                         if envio_incerto is not None:
                             achado = resolver_incerto()
                             if achado is not None:
                                 return achado
-                elif codigo == 401:
+                elif codigo == 401 and not arquivo:
                     raise RpaNaoAutorizado(
                         f"{rotulo}: a API do robô recusou o token (401); verifique BEG_RPA_TOKEN"
                     )
@@ -230,8 +255,10 @@ class RpaClient:
                         achado = resolver_incerto()
                         if achado is not None:
                             return achado
+                elif arquivo:  # a file server's error page is not shown to anyone
+                    raise ArquivoInvalido(f"{rotulo}: HTTP {codigo}")
                 else:
-                    detalhe = self.redigir(_detalhe(resposta))
+                    detalhe = self.redigir(_detalhe(conteudo))
                     raise self._erro_4xx(metodo, caminho, codigo, detalhe)
             if tentativa == self.politica.max_retries:
                 break
@@ -241,6 +268,31 @@ class RpaClient:
             self._dormir(pausa)
         erro = RespostaInvalida if motivo.startswith("JSON") else RpaIndisponivel
         raise erro(f"{rotulo}: {motivo} após {self.politica.chamadas} tentativas ({self.base_url})")
+
+    def _requisitar(self, metodo: str, url: str, corpo: dict[str, Any] | None, limite: int,
+                    prazo_s: float) -> tuple[requests.Response, bytes]:
+        """One HTTP exchange: the token only to the API's origin, same-origin redirects only (GET), the body read
+        whole within ``limite`` bytes and ``prazo_s`` seconds from the start."""
+        fim = time.monotonic() + prazo_s
+        origem_atual = origem(url)
+        for _ in range(_MAX_REDIRECIONAMENTOS + 1):
+            cabecalhos = {"Authorization": f"Bearer {self._token}"} if origem_atual == self.origem_api else {
+                "Accept": "application/pdf, */*", "Content-Type": None}
+            leitura = min(self.timeout[1], prazo_s)
+            resposta = self._session.request(metodo, url, json=corpo, headers=cabecalhos, stream=True,
+                                             allow_redirects=False, timeout=(self.timeout[0], leitura))
+            if not resposta.is_redirect:
+                return resposta, ler_corpo(resposta, limite, fim, prazo_s)
+            resposta.close()
+            destino = urljoin(url, resposta.headers["Location"])
+            try:
+                nova = origem(destino)
+            except ValueError:
+                nova = "URL inválida"
+            if nova != origem_atual or metodo != "GET":
+                raise RespostaRecusada(f"redirecionamento para {nova} recusado (só na mesma origem, em GET)")
+            url = destino
+        raise RespostaRecusada(f"mais de {_MAX_REDIRECIONAMENTOS} redirecionamentos")
 
     @staticmethod
     def _erro_4xx(metodo: str, caminho: str, codigo: int, detalhe: str) -> RpaErro:
@@ -353,13 +405,11 @@ class RpaClient:
         return None
 
     def baixar_arquivo(self, ref: RefArquivo | str) -> bytes:
-        """GET an ``http(s)`` invoice URL with the bearer token."""
+        """GET an ``http(s)`` invoice URL from an origin ``arquivos`` allows (the bearer token only to the API's);
+        at most ``arquivos.max_bytes`` within ``arquivos.prazo_s``."""
         url = ref.original if isinstance(ref, RefArquivo) else ref
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ArquivoInvalido(f"não é uma URL http(s): {url!r}")
+        self.arquivos.verificar_url(url, self.origem_api)
         try:
-            return self._chamar("GET", urlsplit(url).path, url=url, json_esperado=False)
+            return self._chamar("GET", urlsplit(url).path, url=url, json_esperado=False, arquivo=True)
         except RpaErro as exc:
-            if isinstance(exc, RpaNaoAutorizado):
-                raise
             raise ArquivoInvalido(f"arquivo da fatura inacessível: {exc}") from None

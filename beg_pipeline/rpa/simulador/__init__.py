@@ -4,7 +4,7 @@ Jobs wait in a FIFO (``PENDING``) until one of ``capacidade`` robot slots is fre
 ``latencia_s ± jitter_s`` seconds (a background scheduler thread sleeps until the next job is due)
 and finish as the configured scripts say. A download's PDF is generated while its job runs, so the
 simulator's own work does not lengthen the latency it simulates. Completed downloads leave a real invoice PDF in the
-object store under ``robo/<OPERADORA>/<AAAA-MM>/<job_id>.pdf``.
+object store under ``<OPERADORA>/<AAAA-MM>/<job_id>.pdf`` (the contract's layout).
 
 Modules: ``config`` (SimuladorConfig), ``jobs`` (JobSimulado), ``faturas`` (what the portals answer),
 ``agendador`` (queue, slots, scheduler thread), ``rotas`` (HTTP routes and handler), ``servidor`` (Simulador).

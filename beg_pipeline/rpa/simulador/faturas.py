@@ -87,7 +87,7 @@ class PortalSimulado:
             return None, erro
         dados = self._dados(job)
         mes, ano = dados.mes_ano.split("/")
-        chave = f"robo/{job.operadora}/{ano}-{mes}/{job.job_id}.pdf"
+        chave = f"{job.operadora}/{ano}-{mes}/{job.job_id}.pdf"  # the contract's layout: VIVO/2026-11/0001.pdf
         if self._sortear(cfg.taxa_arquivo_nao_pdf):
             self._contar_falha("nao_pdf")
             self._store.put(chave, _NAO_PDF, "text/html")

@@ -30,13 +30,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("legado_mapeamento", schema=None) as batch_op:
         batch_op.create_index("ix_legado_mapeamento_tabela_id_novo", ["tabela", "id_novo"], unique=False)
-    with op.batch_alter_table("clientes", schema=None) as batch_op:
-        batch_op.alter_column("hash_unico", existing_type=sa.String(length=32), type_=sa.String(length=64),
-                              existing_nullable=True)
+    _largura_hash_unico(32, 64)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("clientes", schema=None) as batch_op:
-        batch_op.alter_column("hash_unico", existing_type=sa.String(length=64), type_=sa.String(length=32),
-                              existing_nullable=True)
+    _largura_hash_unico(64, 32)
     op.drop_table("legado_mapeamento")
+
+
+def _largura_hash_unico(de: int, para: int) -> None:
+    """SQLite ignores VARCHAR lengths, and a batch copy of ``clientes`` would trip the foreign keys of ``processos``."""
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    op.alter_column("clientes", "hash_unico", existing_type=sa.String(length=de), type_=sa.String(length=para),
+                    existing_nullable=True)

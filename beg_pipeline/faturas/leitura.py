@@ -62,6 +62,7 @@ class LeituraFatura:
     def para_json(self) -> dict:
         dados = asdict(self)
         dados["valor"] = None if self.valor is None else str(self.valor)
+        dados["valor_boleto"] = None if self.valor_boleto is None else str(self.valor_boleto)
         dados["vencimento"] = None if self.vencimento is None else self.vencimento.isoformat()
         return dados
 
@@ -69,6 +70,8 @@ class LeituraFatura:
     def de_json(cls, dados: dict) -> LeituraFatura:
         leitura = cls(**{**dados, "problemas": list(dados["problemas"])})
         leitura.valor = None if leitura.valor is None else Decimal(leitura.valor)
+        leitura.valor_boleto = None if leitura.valor_boleto is None else Decimal(leitura.valor_boleto)
+        leitura.cnpjs = list(leitura.cnpjs)
         leitura.vencimento = None if leitura.vencimento is None else dt.date.fromisoformat(leitura.vencimento)
         return leitura
 

@@ -8,6 +8,7 @@ from beg_pipeline.assets.envios_sat import envios_sat
 from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.assets.processos_mensais import processos_mensais
 from beg_pipeline.assets.relatorio_mensal import relatorio_mensal
+from beg_pipeline.checks.decisoes_das_pessoas import decisoes_das_pessoas
 from beg_pipeline.checks.verificacoes_mensais import verificacoes_mensais
 from beg_pipeline.downloads_por_operadora import construir_job, operadoras_sensor
 from beg_pipeline.jobs import todos as jobs
@@ -27,7 +28,7 @@ def construir_definicoes(configuracao: ConfiguracaoResource | None = None) -> dg
     particoes = particoes_mensais(settings)
     return dg.Definitions(
         assets=[nas_particoes(a, particoes) for a in (processos_mensais, faturas, envios_sat, relatorio_mensal)],
-        asset_checks=verificacoes_mensais(particoes),
+        asset_checks=[*verificacoes_mensais(particoes), decisoes_das_pessoas(particoes)],
         jobs=[*jobs, construir_job(particoes)],
         schedules=construir_agendamentos(settings),
         sensors=[aprovacoes_sensor, falhas_de_execucao_sensor, envios_notificacao_sensor, saude_robo_sensor,

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     pdf_tempo_s: float = Field(default=60.0, gt=0, description="Wall-clock seconds to check or read one PDF.")
     pdf_processos: int = Field(default=2, gt=0, description="Processes that check PDFs at once.")
     max_tentativas: int = Field(default=3, gt=0)
+    limiar_anomalia: float = Field(default=0.5, gt=0, description="Amount this far from the client's median "
+                                   "(0.5 = 50 %) is flagged in the approval queue.")
+    dias_uteis_alerta: int = Field(default=3, ge=0, description="Business days before a due date (or an invoice's "
+                                   "usual arrival) that the app starts flagging it.")
 
     rpa_url: str = "http://127.0.0.1:8765"
     dagster_url: str = "http://127.0.0.1:3000"  # the webserver the app launches one-process runs through

@@ -15,10 +15,11 @@ from streamlit.testing.v1 import AppTest
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
+from beg_pipeline.faturas.leitura import conferencias, ler_fatura
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.services import aprovacoes, processos, upload_manual
 from beg_pipeline.storage import chave_fatura, object_store_from_settings
-from tests.builders import ADMIN, mes_com_processos, pessoa
+from tests.builders import ADMIN, mes_com_processos, pessoa, visto
 
 APP = Path(__file__).resolve().parents[1] / "approval_app" / "streamlit_app.py"
 SENHA = "senha-forte-123"  # the password tests.builders.pessoa gives every user
@@ -131,7 +132,7 @@ def baixar_fatura(ctx, store, processo, valor: Decimal, vencimento: dt.date, pdf
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA, classe_rpa="OI")
     processos.anexar_logs(ctx, {execucao.id: "login no portal ok\nfatura encontrada e baixada"})
     fatura = processos.FaturaArmazenada(chave, sha, "fatura.pdf", valor, vencimento)
-    processos.concluir_download(ctx, execucao.id, fatura, {"arquivo_fatura": chave})
+    processos.concluir_download(ctx, execucao.id, fatura, {"arquivo_fatura": chave, **conferencias(ler_fatura(pdf))})
     return pdf
 
 
@@ -146,7 +147,7 @@ def historico(ctx, store, processo, valores: list[Decimal]) -> None:
         processos.criar_processos_do_mes(ctx, SISTEMA, mes_ano)
         anterior = next(p for p in processos.processos_do_mes(ctx, mes_ano) if p.cliente_id == processo.cliente_id)
         baixar_fatura(ctx, store, anterior, valor, calendario.primeiro_dia(mes_ano) + dt.timedelta(days=9))
-        aprovacoes.aprovar(ctx, ADMIN, anterior.id)
+        aprovacoes.aprovar(ctx, ADMIN, anterior.id, sha256=visto(ctx, anterior.id))
 
 
 def fila_de_exemplo(ctx, store, meses_anteriores: int = 2) -> dict:

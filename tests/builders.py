@@ -38,3 +38,12 @@ def baixar(ctx, processo_id, n: int = 1) -> None:
     """Drive a process to AGUARDANDO_APROVACAO the way the download asset does."""
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo_id, TipoExecucao.DOWNLOAD_FATURA)
     processos.concluir_download(ctx, execucao.id, fatura(n), {"arquivo_fatura": "s3://beg/x.pdf"})
+
+
+def visto(ctx, processo_id) -> str | None:
+    """The SHA-256 of the invoice an approver has on screen now (an approval carries it)."""
+    return processos.obter_processo(ctx, processo_id).fatura_sha256
+
+
+def vistos(ctx, processo_ids) -> dict:
+    return {pid: visto(ctx, pid) for pid in processo_ids}

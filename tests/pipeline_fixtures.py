@@ -11,7 +11,8 @@ from beg_pipeline.resources import ConfiguracaoResource, recursos
 from beg_pipeline.rpa.simulador import Simulador, SimuladorConfig
 from beg_pipeline.settings import load_settings
 
-RAPIDO = SimuladorConfig(latencia_s=0.05, jitter_s=0.02, capacidade=20, semente=7)
+RAPIDO = SimuladorConfig(latencia_s=0.05, jitter_s=0.02, capacidade=20, semente=7,
+                         mes_referencia="11/2026")  # the month the pipeline tests download
 
 
 @pytest.fixture

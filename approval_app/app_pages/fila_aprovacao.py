@@ -9,10 +9,19 @@ from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao, PermissaoNegada
 from beg_pipeline.domain.prazos import SituacaoVencimento
-from beg_pipeline.services import aprovacoes, cadastros, consultas, faturas_armazenadas, fila_aprovacao
+from beg_pipeline.domain.sinais import TipoBloqueio, texto_rejeicao
+from beg_pipeline.services import (
+    aprovacoes,
+    cadastros,
+    consultas,
+    faturas_armazenadas,
+    faturas_faltando,
+    fila_aprovacao,
+)
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
 LOTE = "fila_lote"
+VISTOS = "fila_vistos"  # processo_id -> SHA-256 of the PDF each item had when the page was last drawn
 SITUACAO = {
     SituacaoVencimento.VENCIDA: "● Vencida",
     SituacaoVencimento.VENCE_EM_BREVE: "● Vence em breve",
@@ -35,14 +44,27 @@ texto = col_texto.text_input("Cliente", placeholder="Razão social, CNPJ ou núm
 fila = fila_aprovacao.fila_de_aprovacao(ctx, ator, hoje=recursos.hoje(), mes_ano=None if mes == TODOS else mes,
                                         operadora=None if operadora == TODOS else operadora, texto=texto)
 por_id = {item.processo_id: item for item in fila}
+vistos = st.session_state.get(VISTOS, {})  # what the person saw (the previous run): an approval carries it
+st.session_state[VISTOS] = {item.processo_id: item.sha256 for item in fila}
 
 m1, m2, m3, m4 = st.columns([1, 1, 1, 1.4])  # the total in R$ is the longest value: room so it is not cut
 m1.metric("Aguardando aprovação", len(fila))
 m2.metric("Vencidas", sum(i.situacao is SituacaoVencimento.VENCIDA for i in fila))
-m3.metric(f"Vencem {formatos.PRAZO_DE_ALERTA}", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
+PRAZO = formatos.prazo_de_alerta(ctx.settings.dias_uteis_alerta)
+m3.metric(f"Vencem {PRAZO}", sum(i.situacao is SituacaoVencimento.VENCE_EM_BREVE for i in fila))
 m4.metric("Valor total", formatos.moeda(sum(i.valor or 0 for i in fila)))
 if ctx.settings.quatro_olhos:
     st.caption("Regra dos quatro olhos ativa: quem enviou uma fatura manualmente não pode aprová-la.")
+meses = consultas.meses_com_processos(ctx)
+mes_faltando = meses[0] if mes == TODOS and meses else (None if mes == TODOS else mes)
+faltando = faturas_faltando.faturas_faltando(ctx, mes_faltando, recursos.hoje()) if mes_faltando else []
+if faltando:
+    with st.expander(f"⚠ {len(faltando)} fatura(s) de {mes_faltando} ainda não baixada(s), perto do vencimento "
+                     "usual", expanded=True):
+        st.dataframe(pd.DataFrame({"Cliente": [f["cliente"] for f in faltando],
+                                   "Operadora": [f["operadora"] for f in faltando],
+                                   "Vencimento usual": [formatos.data(f["previsto"]) for f in faltando]}),
+                     hide_index=True)
 if not fila:
     st.info("Nenhuma fatura aguardando aprovação com esses filtros.")
     st.stop()
@@ -93,7 +115,8 @@ def _cancelar_lote() -> None:
 
 
 @st.dialog("Aprovar faturas selecionadas", on_dismiss=_cancelar_lote)
-def _confirmar_lote(ids: list) -> None:
+def _confirmar_lote(shas: dict) -> None:
+    ids = list(shas)
     itens = [por_id[i] for i in ids]
     st.write(f"Aprovar **{len(itens)}** fatura(s), no total de **{formatos.moeda(sum(i.valor or 0 for i in itens))}**?")
     st.dataframe(pd.DataFrame({"Cliente": [i.cliente for i in itens], "Operadora": [i.operadora for i in itens],
@@ -102,7 +125,7 @@ def _confirmar_lote(ids: list) -> None:
     if confirmar.button("Confirmar aprovação", type="primary", key="lote-confirmar"):
         _cancelar_lote()
         try:
-            resultado = aprovacoes.aprovar_em_lote(ctx, acesso.exigir_ator(), ids)
+            resultado = aprovacoes.aprovar_em_lote(ctx, acesso.exigir_ator(), ids, sha256=shas)
         except PermissaoNegada as exc:
             st.error(str(exc))
             return
@@ -118,9 +141,9 @@ def _confirmar_lote(ids: list) -> None:
 if ator.pode(Permissao.APROVAR):
     if st.button(f"Aprovar selecionadas ({len(selecionados)})", disabled=not selecionados, key="lote-abrir",
                  icon=":material/done_all:"):
-        st.session_state[LOTE] = selecionados
+        st.session_state[LOTE] = {i: vistos.get(i) for i in selecionados}
     if st.session_state.get(LOTE):
-        lote = [i for i in st.session_state[LOTE] if i in por_id]
+        lote = {i: sha for i, sha in st.session_state[LOTE].items() if i in por_id}
         if lote:
             _confirmar_lote(lote)
         else:
@@ -157,14 +180,24 @@ with col_decisao:
     if item.situacao is SituacaoVencimento.VENCIDA:
         st.error("Fatura vencida.")
     elif item.situacao is SituacaoVencimento.VENCE_EM_BREVE:
-        st.warning(f"Vence {formatos.PRAZO_DE_ALERTA}.")
+        st.warning(f"Vence {PRAZO}.")
     if item.pdf_duplicado:
         st.warning("O mesmo PDF (mesmo SHA-256) está em outro processo.")
     if item.upload_manual:
         st.info("Fatura enviada manualmente" + (" por você." if item.enviado_por_mim else "."))
+    lido = item.conferencias or {}
+    if lido.get("valor_boleto") or lido.get("mes_referencia"):
+        st.caption(" · ".join(parte for parte in (
+            lido.get("valor_boleto") and f"Boleto {formatos.moeda(Decimal(lido['valor_boleto']))}",
+            lido.get("valor_pdf") and f"total do PDF {formatos.moeda(Decimal(lido['valor_pdf']))}",
+            lido.get("mes_referencia") and f"referência do PDF {lido['mes_referencia']}") if parte))
+    for bloqueio in item.bloqueios:
+        st.error(layout.literal(f"Bloqueio: {bloqueio.texto}."), icon=":material/block:")
+    if item.rejeitada_antes and not any(b.tipo is TipoBloqueio.PDF_JA_REJEITADO for b in item.bloqueios):
+        st.info(layout.literal(f"Este processo já teve uma fatura {texto_rejeicao(item.rejeitada_antes)}."))
     if item.anomalia:
         st.warning(f"Valor {item.anomalia['desvio']} distante da mediana das últimas faturas "
-                   f"({formatos.moeda(item.anomalia['mediana'])}).")
+                   f"({formatos.moeda(item.anomalia['mediana'])}; limiar {ctx.settings.limiar_anomalia:.0%}).")
         historico = item.anomalia["historico"]
         st.bar_chart(pd.DataFrame({
             "Fatura": [f"{n}ª anterior" for n in range(len(historico), 0, -1)] + ["Esta fatura"],
@@ -186,11 +219,17 @@ with col_decisao:
             if item.vencimento is None:
                 novo_vencimento = st.date_input("Vencimento da fatura", value=None, format="DD/MM/YYYY",
                                                 key=f"vencimento-{processo_id}")
-        if st.button("Aprovar", type="primary", key=f"aprovar-{processo_id}", disabled=bloqueada,
-                     icon=":material/check:"):
+        justificativa = None
+        if item.bloqueios and not bloqueada:
+            justificativa = st.text_area(
+                "Justificativa para aprovar mesmo assim", key=f"justificativa-{processo_id}",
+                placeholder="Obrigatória enquanto houver bloqueio: por que esta fatura está certa? Fica na auditoria.")
+        if st.button("Aprovar com justificativa" if item.bloqueios else "Aprovar", type="primary",
+                     key=f"aprovar-{processo_id}", disabled=bloqueada, icon=":material/check:"):
             avisos.executar(lambda: aprovacoes.aprovar(
                 ctx, ator, processo_id, valor=None if novo_valor is None else Decimal(f"{novo_valor:.2f}"),
-                vencimento=novo_vencimento), f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
+                vencimento=novo_vencimento, sha256=vistos.get(processo_id, ""), justificativa=justificativa),
+                f"Fatura de {item.cliente} ({item.mes_ano}) aprovada.")
     if ator.pode(Permissao.REJEITAR):
         with st.form(f"rejeitar-{processo_id}", clear_on_submit=True):
             motivo = st.text_area("Motivo da rejeição", placeholder="Obrigatório: o que está errado nesta fatura?")

@@ -12,7 +12,9 @@ from approval_app import acesso, avisos, layout, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.perfis import Permissao
 from beg_pipeline.domain.processo import StatusProcesso
+from beg_pipeline.domain.sinais import texto_rejeicao
 from beg_pipeline.services import acoes_processo, cadastros, consultas, faturas_armazenadas, processos
+from beg_pipeline.services.aprovacoes import PREFIXO_REJEICAO
 from beg_pipeline.services.contexto import NaoEncontrado
 from beg_pipeline.storage import ObjetoNaoEncontrado
 
@@ -34,8 +36,21 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Valor", formatos.moeda(p.valor_fatura))
 m2.metric("Vencimento", formatos.data(p.data_vencimento))
 m3.metric("Tentativas de download", p.tentativas_download)
-if p.observacoes:
-    st.info(layout.literal(p.observacoes))
+aguarda_aprovacao = p.status_processo == StatusProcesso.AGUARDANDO_APROVACAO.value
+if p.observacoes and (p.status_processo == StatusProcesso.AGUARDANDO_DOWNLOAD.value
+                      or not p.observacoes.startswith(PREFIXO_REJEICAO)):
+    st.info(layout.literal(p.observacoes))  # a rejection's note only while the process waits for a new invoice
+if detalhe.sinais and aguarda_aprovacao:
+    for bloqueio in detalhe.sinais.bloqueios:
+        st.error(layout.literal(f"Bloqueio: {bloqueio.texto}. A aprovação exige justificativa."),
+                 icon=":material/block:")
+for a in detalhe.trilha:
+    if a.acao == "APROVAR" and (a.detalhes or {}).get("justificativa"):
+        st.warning(layout.literal(
+            f"Aprovada apesar de bloqueio ({'; '.join(a.detalhes.get('bloqueios', []))}) por {a.ator} em "
+            f"{formatos.data_hora(a.data)}. Justificativa: {a.detalhes['justificativa']}"), icon=":material/gavel:")
+if detalhe.sinais and detalhe.sinais.rejeitada_antes and p.status_processo != StatusProcesso.AGUARDANDO_DOWNLOAD.value:
+    st.caption(layout.literal(f"Rejeição anterior: fatura {texto_rejeicao(detalhe.sinais.rejeitada_antes)}"))
 
 
 def _lancado(run: acoes_processo.RunLancado) -> str:

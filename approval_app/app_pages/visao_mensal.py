@@ -6,7 +6,7 @@ import streamlit as st
 from approval_app import acesso, recursos
 from beg_pipeline.domain import formatos
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.services import consultas
+from beg_pipeline.services import consultas, faturas_faltando
 
 # success green, waiting amber/blue; the chart's default palette painted "Enviado ao SAT" red
 CORES = {StatusProcesso.AGUARDANDO_DOWNLOAD.value: "#f79009", StatusProcesso.AGUARDANDO_APROVACAO.value: "#2e90fa",
@@ -54,6 +54,14 @@ else:
         "Valor": risco["valor_fatura"].map(formatos.moeda),
         "Vencimento": risco["data_vencimento"].map(formatos.data),
     }), hide_index=True)
+
+faltando = faturas_faltando.faturas_faltando(ctx, mes, recursos.hoje())
+if faltando:
+    st.subheader("Faturas ainda não baixadas, perto do vencimento usual")
+    st.dataframe(pd.DataFrame({"Cliente": [f["cliente"] for f in faltando],
+                               "Operadora": [f["operadora"] for f in faltando],
+                               "Vencimento usual": [formatos.data(f["previsto"]) for f in faltando]}),
+                 hide_index=True)
 
 if not relatorio.falhas_por_classe.empty:
     st.subheader("Falhas de download por classe")

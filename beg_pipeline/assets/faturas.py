@@ -10,6 +10,7 @@ from beg_pipeline.domain.calendario import mes_ano_de_particao
 from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.resources import ArmazenamentoResource, BancoResource, RoboResource
 from beg_pipeline.services.acoes_processo import processo_da_run
+from beg_pipeline.services.faturas_faltando import notificar_faturas_faltando
 from beg_pipeline.services.notificacoes import notificar_vencimentos
 from beg_pipeline.services.robos import baixar_faturas
 
@@ -34,5 +35,6 @@ def faturas(context: dg.AssetExecutionContext, banco: BancoResource, armazenamen
         resumo = baixar_faturas(contexto, armazenamento.store(), client, mes_ano, hoje=hoje, log=context.log.info,
                                 processo_id=processo_da_run(context))
     notificar_vencimentos(contexto, mes_ano, hoje)
+    notificar_faturas_faltando(contexto, mes_ano, hoje)
     return dg.MaterializeResult(metadata={"mes_ano": mes_ano, **resumo.metadados(),
                                           "processos": tabela(resumo.linhas)})

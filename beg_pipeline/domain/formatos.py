@@ -16,8 +16,14 @@ from beg_pipeline.domain.processo import StatusProcesso
 
 VAZIO = "—"
 FUSO_BRASIL = ZoneInfo("America/Sao_Paulo")
-PRAZO_DE_ALERTA = f"em até {DIAS_UTEIS_DE_ALERTA} dias úteis"
-"""The alert window in words ("vence em até 3 dias úteis"): every such text derives from DIAS_UTEIS_DE_ALERTA."""
+
+
+def prazo_de_alerta(dias: int) -> str:
+    """The alert window in words ("vence em até 3 dias úteis"), for ``settings.dias_uteis_alerta`` days."""
+    return f"em até {dias} dias úteis"
+
+
+PRAZO_DE_ALERTA = prazo_de_alerta(DIAS_UTEIS_DE_ALERTA)  # the default window's words
 
 STATUS_PROCESSO: dict[StatusProcesso, str] = {
     StatusProcesso.AGUARDANDO_DOWNLOAD: "Aguardando download",

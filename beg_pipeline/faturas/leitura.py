@@ -38,6 +38,8 @@ _REFERENCIA = re.compile(
     r"(?:(\d{1,2})\s*/\s*(\d{4})(?![/\d])|([a-zç]{3})[a-zç]*\s*(?:/|de)?\s*(\d{4}))",
     re.I,
 )
+_CNPJ = re.compile(r"CNPJ\s*:?\s*([0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}/?[0-9A-Z]{4}-?\d{2})(?![0-9A-Z])", re.I)
+_NAO_ALFANUMERICO = re.compile(r"[^0-9A-Za-z]")
 _LINHA = re.compile(r"(?<!\d)8\d{10}[\s.-]*\d(?:[\s.-]*\d{11}[\s.-]*\d){3}(?!\d)")
 _SEM_SEPARADOR = re.compile(r"\D")
 _PAGINAS_NAS_PONTAS = 10
@@ -51,6 +53,8 @@ class LeituraFatura:
     mes_referencia: str | None = None  # "MM/AAAA"
     linha_digitavel: str | None = None  # 48 digits, validated
     valor_confere: bool | None = None  # linha digitável amount == valor; None when either is missing
+    valor_boleto: Decimal | None = None  # the amount in the linha digitável
+    cnpjs: list[str] = field(default_factory=list)  # every CNPJ labelled "CNPJ" in the text, digits only
     paginas: int = 0
     problemas: list[str] = field(default_factory=list)
 
@@ -58,6 +62,7 @@ class LeituraFatura:
     def para_json(self) -> dict:
         dados = asdict(self)
         dados["valor"] = None if self.valor is None else str(self.valor)
+        dados["valor_boleto"] = None if self.valor_boleto is None else str(self.valor_boleto)
         dados["vencimento"] = None if self.vencimento is None else self.vencimento.isoformat()
         return dados
 
@@ -65,6 +70,8 @@ class LeituraFatura:
     def de_json(cls, dados: dict) -> LeituraFatura:
         leitura = cls(**{**dados, "problemas": list(dados["problemas"])})
         leitura.valor = None if leitura.valor is None else Decimal(leitura.valor)
+        leitura.valor_boleto = None if leitura.valor_boleto is None else Decimal(leitura.valor_boleto)
+        leitura.cnpjs = list(leitura.cnpjs)
         leitura.vencimento = None if leitura.vencimento is None else dt.date.fromisoformat(leitura.vencimento)
         return leitura
 
@@ -120,8 +127,17 @@ def _ler(pdf: bytes) -> LeituraFatura:
     leitura.mes_referencia = _referencia(texto)
     if leitura.mes_referencia is None:
         problemas.append("mês de referência não encontrado (ex.: 'Referência 11/2026')")
+    leitura.cnpjs = list(dict.fromkeys(_NAO_ALFANUMERICO.sub("", c).upper() for c in _CNPJ.findall(texto)))
     _linha_digitavel(texto, leitura)
     return leitura
+
+
+def conferencias(leitura: LeituraFatura) -> dict[str, object]:
+    """What the invoice's checks need, JSON-ready (stored with the execution that brought the PDF)."""
+    return {"valor_pdf": None if leitura.valor is None else str(leitura.valor),
+            "valor_boleto": None if leitura.valor_boleto is None else str(leitura.valor_boleto),
+            "valor_confere": leitura.valor_confere, "mes_referencia": leitura.mes_referencia,
+            "cnpjs_pdf": leitura.cnpjs, "linha_digitavel": leitura.linha_digitavel, "leitura_pdf": leitura.problemas}
 
 
 def _extrair_texto(pdf: bytes) -> tuple[str | None, int, list[str]]:
@@ -193,6 +209,7 @@ def _linha_digitavel(texto: str, leitura: LeituraFatura) -> None:
             erros.append(str(exc))
             continue
         leitura.linha_digitavel = boleto.linha_digitavel
+        leitura.valor_boleto = boleto.valor
         if boleto.valor is not None and leitura.valor is not None:
             leitura.valor_confere = boleto.valor == leitura.valor
             if not leitura.valor_confere:

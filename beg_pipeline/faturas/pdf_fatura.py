@@ -26,6 +26,7 @@ class DadosFatura:
     valor: Decimal
     vencimento: dt.date
     filtro: str  # the carrier's account / contract identifier
+    valor_boleto: Decimal | None = None  # the payment slip's amount when it differs from the total (a faulty invoice)
 
 
 def latin1(texto: str) -> str:
@@ -47,7 +48,8 @@ def codigo_barras_da_fatura(dados: DadosFatura) -> str:
     empresa = f"{zlib.crc32(dados.operadora.upper().encode()) % 10_000:04d}"
     digitos_filtro = re.sub(r"\D", "", dados.filtro)[-17:].rjust(17, "0")
     campo_livre = dados.vencimento.strftime("%Y%m%d") + digitos_filtro
-    return codigo_barras_arrecadacao(dados.valor, empresa, campo_livre)
+    valor = dados.valor if dados.valor_boleto is None else dados.valor_boleto
+    return codigo_barras_arrecadacao(valor, empresa, campo_livre)
 
 
 def _itens(valor: Decimal) -> list[tuple[str, Decimal]]:

@@ -41,9 +41,10 @@ _taxa = click.FloatRange(0.0, 1.0)
 @click.option("--taxa-mes-errado", type=_taxa, default=0.0, show_default=True,
               help="Parte dos jobs que entregam a fatura do mês anterior.")
 @click.option("--formato-arquivo", type=click.Choice(["s3", "chave", "http", "misto"]), default="s3", show_default=True)
+@click.option("--mes-referencia", default=None, help="Mês das faturas (MM/AAAA); padrão: o mês corrente.")
+@click.option("--mes-errado", multiple=True, help="CNPJ cujo portal entrega a fatura do mês anterior (repetível).")
 def simulador(perfil: str | None, host: str, port: int | None, latencia: float, jitter: float, capacidade: int,
-              rtt: float,
-              **opcoes: object) -> None:
+              rtt: float, **opcoes: object) -> None:
     """Simulador local da API dos robôs (mesmo contrato da produção), com falhas opcionais."""
     contexto = click.get_current_context()
     campos = {"latencia": "latencia_s", "jitter": "jitter_s"}

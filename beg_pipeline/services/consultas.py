@@ -15,6 +15,7 @@ from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto, IdEntidade, NaoEncontrado
 from beg_pipeline.services.relatorios import RelatorioMensal, gerar_relatorio
+from beg_pipeline.services.sinais import FaturaEmAnalise, SinaisDaFatura, sinais_das_faturas
 from beg_pipeline.storage.base import ObjectStore
 
 
@@ -77,6 +78,7 @@ class DetalheProcesso:
     operadora: Operadora
     execucoes: list[Execucao]
     trilha: list[Auditoria]
+    sinais: SinaisDaFatura | None = None  # of the current PDF (blocking signals, earlier rejection)
 
 
 def detalhe_processo(ctx: Contexto, ator: Ator, processo_id: IdEntidade) -> DetalheProcesso:
@@ -88,7 +90,10 @@ def detalhe_processo(ctx: Contexto, ator: Ator, processo_id: IdEntidade) -> Deta
         execucoes = list(s.scalars(select(Execucao).where(Execucao.processo_id == processo_id)
                                    .order_by(Execucao.data_inicio.desc())))
         trilha = list(s.scalars(select(Auditoria).where(Auditoria.processo_id == processo_id).order_by(Auditoria.id)))
-        return DetalheProcesso(processo, processo.cliente, processo.cliente.operadora, execucoes, trilha)
+        achados = sinais_das_faturas(s, [FaturaEmAnalise(processo.id, processo.mes_ano, processo.cliente.cnpj,
+                                                         processo.fatura_sha256, processo.fatura_s3_key)])
+        return DetalheProcesso(processo, processo.cliente, processo.cliente.operadora, execucoes, trilha,
+                               achados[processo.id])
 
 
 def meses_com_processos(ctx: Contexto) -> list[str]:

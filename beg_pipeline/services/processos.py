@@ -43,6 +43,7 @@ class FaturaArmazenada:
     valor: Decimal | None = None
     vencimento: dt.date | None = None
     url: str | None = None
+    conferencias: dict[str, Any] | None = None  # what the PDF's reading found (``faturas.leitura.conferencias``)
 
 
 @dataclass
@@ -104,18 +105,20 @@ def criar_processos_do_mes(ctx: Contexto, ator: Ator, mes_ano: str) -> ResumoCri
     return resumo
 
 
-def _transitar(s: Session, acao: AcaoProcesso, processo_id: IdEntidade, **valores: Any) -> None:
+def _transitar(s: Session, acao: AcaoProcesso, processo_id: IdEntidade, *, onde: tuple = (),
+               **valores: Any) -> None:
     """``UPDATE … WHERE status_processo = :origem``: exactly one caller wins, the others get a clear error.
 
     The winner also writes the transition's ``EventoProcesso`` (if any) to ``eventos_processo``, in the same
     transaction: an event exists exactly when its status change was committed; and resolves the process's
     notifications whose cause was the status it left. Every status-changing service
-    (here and in ``aprovacoes``) goes through this function.
+    (here and in ``aprovacoes``) goes through this function. ``onde``: more conditions (e.g. the PDF the
+    approver saw); when only they fail, the process changed under the caller: ``RegraViolada``.
     """
     t = TRANSICOES[acao]
     mudado = s.execute(
         update(Processo)
-        .where(Processo.id == processo_id, Processo.status_processo == t.origem.value)
+        .where(Processo.id == processo_id, Processo.status_processo == t.origem.value, *onde)
         .values(status_processo=t.destino.value, data_atualizacao=agora(), **valores)
         .returning(Processo.id, Processo.mes_ano)
         .execution_options(synchronize_session=False)
@@ -124,6 +127,9 @@ def _transitar(s: Session, acao: AcaoProcesso, processo_id: IdEntidade, **valore
         atual = s.scalar(select(Processo.status_processo).where(Processo.id == processo_id))
         if atual is None:
             raise NaoEncontrado(f"Processo {processo_id} não existe.")
+        if atual == t.origem.value and onde:
+            raise RegraViolada("A fatura deste processo mudou enquanto você decidia (outro PDF chegou): recarregue "
+                               "a página e confira a fatura nova antes de decidir.")
         raise TransicaoInvalida(acao, atual, str(processo_id))
     notificacoes.resolver_do_processo(s, mudado.id, t.destino.value)  # e.g. "vence em…" once approved and sent
     if t.evento is not None:
@@ -150,7 +156,8 @@ def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id: IdEntidade, 
         s.add(Execucao(processo_id=processo_id, tipo_execucao=TipoExecucao.UPLOAD_MANUAL.value,
                        status_execucao=StatusExecucao.CONCLUIDO.value, numero_tentativa=anteriores + 1,
                        data_inicio=momento, data_fim=momento, url_arquivo_s3=fatura.chave,
-                       resultado_saida={"sha256": fatura.sha256, "nome_arquivo": fatura.nome_arquivo},
+                       resultado_saida={"sha256": fatura.sha256, "nome_arquivo": fatura.nome_arquivo,
+                                        **(fatura.conferencias or {})},
                        executado_por_usuario_id=ator.usuario_id, ip_origem=ator.ip, user_agent=ator.user_agent))
         auditoria.registrar(s, ator, "UPLOAD_MANUAL", "processos", processo_id, processo_id=processo_id,
                             sha256_pdf=fatura.sha256, detalhes={"nome_arquivo": fatura.nome_arquivo})

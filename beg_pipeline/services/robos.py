@@ -28,7 +28,7 @@ from beg_pipeline.domain.cadastro import ROTULO_SEM_CREDENCIAIS, sem_credenciais
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.leitura import conferencias, ler_fatura
 from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.rpa.contrato import (
     LogLinha,
@@ -457,10 +457,8 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
     return _FaturaGuardada(fatura, {
         "arquivo_fatura": resultado.arquivo_fatura.original,
         "valor_robo": None if valor_robo is None else str(valor_robo),
-        "valor_pdf": None if leitura.valor is None else str(leitura.valor),
         "sinais": [SINAL_VALOR_DIVERGENTE] if divergente else [],
-        "leitura_pdf": leitura.problemas, "linha_digitavel": leitura.linha_digitavel,
-        "valor_confere": leitura.valor_confere})
+        **conferencias(leitura)})
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,

@@ -10,7 +10,7 @@ from beg_pipeline.db.models import Cliente, Operadora, Processo
 from beg_pipeline.domain import calendario
 from beg_pipeline.domain.perfis import Ator, Permissao
 from beg_pipeline.domain.processo import StatusProcesso
-from beg_pipeline.faturas.leitura import ler_fatura
+from beg_pipeline.faturas.leitura import conferencias, ler_fatura
 from beg_pipeline.faturas.validacao_pdf import validar_pdf
 from beg_pipeline.services import processos
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
@@ -41,6 +41,7 @@ def enviar_fatura_manual(ctx: Contexto, ator: Ator, store: ObjectStore, processo
     store.put(chave, conteudo, "application/pdf")
     nome = "".join(c for c in (nome_original or "") if c.isprintable())[:255]
     fatura = processos.FaturaArmazenada(chave=chave, sha256=validado.sha256, nome_arquivo=nome,
-                                        valor=leitura.valor, vencimento=leitura.vencimento)
+                                        valor=leitura.valor, vencimento=leitura.vencimento,
+                                        conferencias=conferencias(leitura))
     processos.registrar_upload_manual(ctx, ator, processo_id, fatura)
     return fatura

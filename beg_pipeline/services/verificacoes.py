@@ -16,7 +16,6 @@ from beg_pipeline.faturas.validacao_pdf import PdfRecusado, validar_pdf
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, ObjetoNaoEncontrado
 
-LIMIAR_ANOMALIA = 0.5
 HISTORICO_ANOMALIA = 6
 
 
@@ -74,7 +73,8 @@ def faturas_com_problema(ctx: Contexto, store: ObjectStore, mes_ano: str) -> lis
 
 
 def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
-    """Invoices more than 50 % away from the median of the client's previous 6 amounts."""
+    """Invoices farther than ``settings.limiar_anomalia`` (0.5 = 50 %) from the median of the client's previous 6
+    amounts."""
     with ctx.db.leitura() as s:
         clientes = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano, Processo.valor_fatura.is_not(None))
         linhas = s.execute(select(type_coerce(Processo.id, String), type_coerce(Processo.cliente_id, String),
@@ -92,7 +92,7 @@ def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
     anteriores = pd.concat([grupo.shift(k) for k in range(1, HISTORICO_ANOMALIA + 1)], axis=1)
     df["mediana"] = anteriores.median(axis=1)  # of the amounts there are; NaN without history
     df["desvio"] = (df["valor"] - df["mediana"]).abs() / df["mediana"]
-    anomalas = (df["mes_ano"] == mes_ano) & (df["mediana"] > 0) & (df["desvio"] > LIMIAR_ANOMALIA)
+    anomalas = (df["mes_ano"] == mes_ano) & (df["mediana"] > 0) & (df["desvio"] > ctx.settings.limiar_anomalia)
     historicos = anteriores[anomalas].round(2).to_numpy()
     return [{"processo": str(uuid.UUID(str(r.processo_id))), "valor": Decimal(str(r.valor)),
              "mediana": round(float(r.mediana), 2), "desvio": f"{r.desvio:.0%}",

@@ -17,7 +17,7 @@ from beg_pipeline.rpa.simulador import Simulador
 from beg_pipeline.seguranca import rpa_token
 from beg_pipeline.services import aprovacoes, processos, upload_manual
 from tests.app_fixtures import baixar_fatura, botao, campo, entrar, ir, mensagens, rotulos
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, visto
 from tests.servicos.test_acoes_processo import LENTO, _submeter_download, pdf_digitalizado
 
 VENCIMENTO = dt.date(2026, 12, 20)
@@ -62,7 +62,7 @@ def test_the_approver_supplies_a_scanned_invoices_amount_and_due_date(ctx, store
 def test_correct_undo_and_mark_sent_from_the_process_page_are_audited(ctx, store, gente):
     processo = mes_com_processos(ctx, n_clientes=1)[0]
     baixar_fatura(ctx, store, processo, Decimal("500.00"), dt.date(2026, 12, 5))
-    aprovacoes.aprovar(ctx, gente[Perfil.APROVADOR], processo.id)
+    aprovacoes.aprovar(ctx, gente[Perfil.APROVADOR], processo.id, sha256=visto(ctx, processo.id))
     operador = ir(entrar("operador@beg.com.br"), "processo_detalhe", id=str(processo.id))
     assert not {"Salvar correção", "Desfazer aprovação", "Marcar como enviada"} & set(rotulos(operador))
 
@@ -85,7 +85,7 @@ def test_correct_undo_and_mark_sent_from_the_process_page_are_audited(ctx, store
     assert any("Aprovação desfeita" in m for m in mensagens(at, "success"))
     assert processos.obter_processo(ctx, processo.id).status_processo == "AGUARDANDO_APROVACAO"
 
-    aprovacoes.aprovar(ctx, gente[Perfil.ADMINISTRADOR], processo.id)
+    aprovacoes.aprovar(ctx, gente[Perfil.ADMINISTRADOR], processo.id, sha256=visto(ctx, processo.id))
     at = ir(at, "processo_detalhe", id=str(processo.id))
     campo(at, "Protocolo do SAT").input("SAT-2026-0042")
     campo(at, "Motivo da marcação").input("enviada no portal do SAT pela equipe")

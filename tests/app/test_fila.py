@@ -17,6 +17,7 @@ from tests.app_fixtures import (
     rotulos,
     textos,
 )
+from tests.builders import visto, vistos
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_queue_is_sorted_by_due_date_with_flags_and_filters(exemplo):
                                        *sorted([p[2].cliente.razao_social, p[3].cliente.razao_social]),
                                        p[4].cliente.razao_social]
     assert list(tabela["Situação"]) == ["● Vencida", "● Vence em breve", "● No prazo", "● No prazo", "● No prazo"]
-    assert tabela["Sinais"][0] == "valor 895% acima da mediana"
+    assert tabela["Sinais"][0] == "valor 895% acima da mediana (R$ 100,50)"
     assert list(tabela.columns)[:3] == ["Situação", "Sinais", "Cliente"]  # flags visible without scrolling
     assert list(tabela["Últimos valores"][0]) == [100.0, 101.0, 1000.0]
     assert all("PDF repetido" in s for s in tabela["Sinais"][2:4])
@@ -112,9 +113,9 @@ def test_operador_never_sees_approval_controls_and_the_service_refuses_him(ctx, 
     assert any("não aprova nem rejeita" in m for m in mensagens(at, "info"))
     operador, alvo = exemplo["gente"][Perfil.OPERADOR], exemplo["processos"][1].id
     with pytest.raises(PermissaoNegada):
-        aprovacoes.aprovar(ctx, operador, alvo)
+        aprovacoes.aprovar(ctx, operador, alvo, sha256=visto(ctx, alvo))
     with pytest.raises(PermissaoNegada):
-        aprovacoes.aprovar_em_lote(ctx, operador, [alvo])
+        aprovacoes.aprovar_em_lote(ctx, operador, [alvo], sha256=vistos(ctx, [alvo]))
     with pytest.raises(PermissaoNegada):
         aprovacoes.rejeitar(ctx, operador, alvo, "motivo qualquer")
     assert _status(ctx, alvo) == "AGUARDANDO_APROVACAO"
@@ -151,13 +152,15 @@ def test_four_eyes_blocks_whoever_uploaded_the_invoice_by_hand(ctx, store, exemp
     upload_manual.enviar_fatura_manual(ctx, admin, store, manual.id,
                                    store.get(processos.obter_processo(ctx, manual.id).fatura_s3_key), "refeita.pdf")
     at = _analisar(ir(entrar("administrador@beg.com.br"), "fila_aprovacao"), manual.id)
-    assert botao(at, "Aprovar").disabled
+    assert botao(at, "Aprovar com justificativa").disabled  # the same PDF as the rejected one: a blocking signal too
     assert any("quatro olhos" in m for m in mensagens(at, "warning"))
     with pytest.raises(RegraViolada, match="quatro olhos"):
-        aprovacoes.aprovar(ctx, admin, manual.id)
+        aprovacoes.aprovar(ctx, admin, manual.id, sha256=visto(ctx, manual.id))
 
     monkeypatch.setenv("BEG_QUATRO_OLHOS", "false")
     at.run()
-    assert not botao(at, "Aprovar").disabled
-    botao(at, "Aprovar").click().run()
+    assert any("já rejeitada por administrador@beg.com.br" in m and "enviar de novo pelo admin" in m
+               for m in mensagens(at, "error"))
+    campo(at, "Justificativa para aprovar mesmo assim").input("PDF conferido de novo: está certo").run()
+    botao(at, "Aprovar com justificativa").click().run()
     assert _status(ctx, manual.id) == "AGUARDANDO_ENVIO_SAT"

@@ -21,7 +21,7 @@ from tests.app_fixtures import (
     rotulos,
     textos,
 )
-from tests.builders import ADMIN, mes_com_processos, pessoa
+from tests.builders import ADMIN, mes_com_processos, pessoa, visto
 
 
 def test_list_stays_responsive_with_10000_processes(ctx, app_env):
@@ -52,7 +52,7 @@ def test_a_row_opens_the_detail_with_fields_pdf_executions_and_audit(ctx, store,
     processo = mes_com_processos(ctx, n_clientes=1)[0]
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     baixar_fatura(ctx, store, processo, Decimal("1234.56"), dt.date(2026, 12, 10))
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     at = ir(entrar("aprovador@beg.com.br"), "processos")
     tabela = at.dataframe[0]
     at.session_state[tabela.key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -108,7 +108,7 @@ def test_detail_shows_the_sat_protocol_readable_audit_details_and_robot_log_in_l
     processo = mes_com_processos(ctx, n_clientes=1)[0]
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     baixar_fatura(ctx, store, processo, Decimal("10.00"), dt.date(2026, 12, 10))
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     envio = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
     processos.anexar_logs(ctx, {envio.id: "2026-12-02T13:00:05+00:00 INFO protocolo recebido"})
     processos.concluir_envio_sat(ctx, envio.id, {"protocolo": "SAT-7F3A9C", "job_id": "job-42"})

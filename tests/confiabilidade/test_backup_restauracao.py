@@ -20,7 +20,7 @@ from beg_pipeline.domain.processo import StatusProcesso, TransicaoInvalida
 from beg_pipeline.services import aprovacoes, manutencao, processos, upload_manual
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.confiabilidade.test_escritores_concorrentes import _pdfs, _trilha_confere
@@ -46,7 +46,7 @@ def _um_mes_vivido(ctx) -> None:
         o_tempo_passa(sim)
         prontos = [p.id for p in processos.processos_do_mes(ctx, MES, StatusProcesso.AGUARDANDO_APROVACAO)]
         aprovacoes.rejeitar(ctx, aprovador, prontos[0], "fatura ilegível")
-        aprovacoes.aprovar_em_lote(ctx, aprovador, prontos[1:])
+        aprovacoes.aprovar_em_lote(ctx, aprovador, prontos[1:], sha256=vistos(ctx, prontos[1:]))
         pendente = next(p for p in pids if processos.obter_processo(ctx, p).status_processo
                         == StatusProcesso.AGUARDANDO_DOWNLOAD.value)
         upload_manual.enviar_fatura_manual(ctx, operador, store, pendente, _pdfs()[0], "escaneada.pdf")

@@ -34,7 +34,7 @@ from beg_pipeline.seguranca import rpa_token
 from beg_pipeline.services import aprovacoes, processos, robos, upload_manual
 from beg_pipeline.services.contexto import Contexto, NaoEncontrado, RegraViolada
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, visto, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.pipeline_fixtures import RAPIDO, simulador
@@ -103,7 +103,8 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
     def aprovar_em_lote(c, rnd, placar):
         ids = _status(c, StatusProcesso.AGUARDANDO_APROVACAO)
         try:
-            lote = aprovacoes.aprovar_em_lote(c, aprovadores[0], rnd.sample(ids, min(len(ids), 5)))
+            lote = aprovacoes.aprovar_em_lote(c, aprovadores[0], escolhidos := rnd.sample(ids, min(len(ids), 5)),
+                                               sha256=vistos(c, escolhidos))
         except Exception as exc:  # noqa: BLE001
             placar.falhou("aprovar_em_lote", exc)
             return
@@ -114,7 +115,7 @@ def _escritores(settings, duracao_s: float) -> tuple[dict[str, Placar], dict]:
         ids = _status(c, StatusProcesso.AGUARDANDO_APROVACAO)
         if ids:
             try:
-                aprovacoes.aprovar(c, aprovadores[1], rnd.choice(ids))
+                aprovacoes.aprovar(c, aprovadores[1], alvo := rnd.choice(ids), sha256=visto(c, alvo))
                 placar.ok["aprovar"] += 1
             except Exception as exc:  # noqa: BLE001
                 placar.falhou("aprovar", exc)

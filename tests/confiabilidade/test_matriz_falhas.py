@@ -29,7 +29,7 @@ from beg_pipeline.seguranca import rpa_token
 from beg_pipeline.services import aprovacoes, processos, robos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
 from tests.pipeline_fixtures import RAPIDO, simulador
@@ -97,7 +97,7 @@ def o_tempo_passa(sim, horas: float = 1.0) -> None:
 
 def _aprovar_o_que_chegou(ctx, aprovador) -> list:
     prontos = [p.id for p in processos.processos_do_mes(ctx, MES, StatusProcesso.AGUARDANDO_APROVACAO)]
-    lote = aprovacoes.aprovar_em_lote(ctx, aprovador, prontos)
+    lote = aprovacoes.aprovar_em_lote(ctx, aprovador, prontos, sha256=vistos(ctx, prontos))
     assert lote.aprovados == prontos and not lote.recusados
     return prontos
 

@@ -34,7 +34,7 @@ from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
 from beg_pipeline.services import aprovacoes, fila_aprovacao, processos, upload_manual
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import fatura, mes_com_processos, pessoa
+from tests.builders import fatura, mes_com_processos, pessoa, visto, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 
@@ -153,17 +153,18 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 # the robot's invoice, after this person's rejected manual upload: the service still applies four
                 # eyes to it (test_four_eyes_follows_the_invoice_not_an_old_upload); accept either answer here
                 try:
-                    aprovacoes.aprovar(ctx, ator, pid)
+                    aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid))
                 except RegraViolada:
                     estatisticas["aprovar_quatro_olhos_antigo:recusa"] += 1
                     return
                 estatisticas["aprovar_quatro_olhos_antigo:ok"] += 1
             elif em_lote and quem != "operador":
-                lote = aprovacoes.aprovar_em_lote(ctx, ator, [pid, pid])  # the same process twice in one click
+                lote = aprovacoes.aprovar_em_lote(ctx, ator, [pid, pid],  # the same process twice in one click
+                                                  sha256=vistos(ctx, [pid]))
                 assert lote.aprovados == ([pid] if ok else []) and len(lote.recusados) == (0 if ok else 1)
                 estatisticas[f"aprovar_em_lote:{'ok' if ok else 'recusa'}"] += 1
             else:
-                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid))
+                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid)))
             if ok:
                 m.status = S.AGUARDANDO_ENVIO_SAT
                 m.aprovacoes += 1
@@ -275,4 +276,4 @@ def test_four_eyes_follows_the_invoice_not_an_old_upload(ctx):
     [item] = fila_aprovacao.fila_de_aprovacao(ctx, admin, hoje=dt.date(2026, 11, 20))
     # the robot's invoice, not a manual one
     assert not item.upload_manual and not any(sinal.startswith("upload manual") for sinal in item.sinais)
-    aprovacoes.aprovar(ctx, admin, p.id)  # admin did not upload this invoice
+    aprovacoes.aprovar(ctx, admin, p.id, sha256=item.sha256)  # admin did not upload this invoice

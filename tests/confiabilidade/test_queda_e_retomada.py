@@ -28,7 +28,7 @@ from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services import aprovacoes
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import Marco, backend, verificar_downloads, verificar_envios_sat
 from tests.confiabilidade.test_matriz_falhas import o_tempo_passa
@@ -88,7 +88,7 @@ def test_sat_run_killed_with_submits_in_flight(ctx, pipeline_env, tmp_path):
     aprovador = pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     with simulador(RAPIDO) as sim:
         assert dg.materialize([faturas], partition_key=PARTICAO, resources=recursos_para(sim)).success
-        assert aprovacoes.aprovar_em_lote(ctx, aprovador, pids).aprovados == pids
+        assert aprovacoes.aprovar_em_lote(ctx, aprovador, pids, sha256=vistos(ctx, pids)).aprovados == pids
         o_tempo_passa(sim)  # approval comes hours after the download
         sim.config = RESPOSTA_ATRASADA
         marco = _matar_com_submits_em_voo(ctx, sim, pipeline_env, tmp_path, "envios_sat",

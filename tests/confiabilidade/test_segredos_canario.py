@@ -29,7 +29,7 @@ from beg_pipeline.seguranca import rpa_token
 from beg_pipeline.services import aprovacoes, cadastros, processos
 from beg_pipeline.services.demo import HEADER
 from beg_pipeline.services.importacao_clientes import importar_clientes
-from tests.builders import ADMIN, pessoa
+from tests.builders import ADMIN, pessoa, vistos
 from tests.confiabilidade import figuras
 from tests.confiabilidade.invariantes import backend
 from tests.pipeline_fixtures import RAPIDO, simulador
@@ -88,7 +88,8 @@ def test_canary_password_never_leaks(ctx, pipeline_env, capfd, caplog, tmp_path)
             res = recursos(ConfiguracaoResource(rpa_url=sim.base_url))
             runs = [dg.materialize([faturas], partition_key=PARTICAO, resources=res, instance=instance)]
             prontos = [p.id for p in processos.processos_do_mes(ctx, "11/2026", StatusProcesso.AGUARDANDO_APROVACAO)]
-            assert len(prontos) == 1 and aprovacoes.aprovar_em_lote(ctx, aprovador, prontos).aprovados == prontos
+            lote = aprovacoes.aprovar_em_lote(ctx, aprovador, prontos, sha256=vistos(ctx, prontos))
+            assert len(prontos) == 1 and lote.aprovados == prontos
             runs.append(dg.materialize([envios_sat], partition_key=PARTICAO, resources=res, instance=instance))
             assert all(r.success for r in runs)
             ecoados = [j.job_id for j in sim.jobs.values() if j.error and CANARIO in j.error]

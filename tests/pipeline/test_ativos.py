@@ -17,7 +17,7 @@ from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.partitions import PARTICOES_PADRAO
 from beg_pipeline.services import aprovacoes
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, visto
 from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
 NOVEMBRO = "2026-11-01"
@@ -124,7 +124,7 @@ def test_sat_upload_once_and_report(ctx, pipeline_env):
     with simulador() as sim:
         assert _materializar(sim, [faturas]).success
         for p in procs[:3]:
-            aprovacoes.aprovar(ctx, aprovador, p.id)
+            aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
         resultado = _materializar(sim, [envios_sat, relatorio_mensal])
         assert resultado.success
         assert _status(ctx) == Counter({"UPLOAD_REALIZADO": 3, "AGUARDANDO_APROVACAO": 1})

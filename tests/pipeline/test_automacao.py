@@ -18,7 +18,7 @@ from beg_pipeline.schedules import mes
 from beg_pipeline.sensors.aprovacoes import aprovacoes_sensor
 from beg_pipeline.services import aprovacoes, auditoria, processos
 from beg_pipeline.services.notificacoes import todas
-from tests.builders import baixar, mes_com_processos, pessoa
+from tests.builders import baixar, mes_com_processos, pessoa, visto
 
 SP = ZoneInfo("America/Sao_Paulo")
 
@@ -37,7 +37,7 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     assert isinstance(_tick().skip_reason, dg.SkipReason)
     for n, p in enumerate([*outubro, *novembro]):
         baixar(ctx, p.id, n)
-        aprovacoes.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
     primeiro = _tick()
     pedidos = sorted(primeiro.run_requests, key=lambda r: r.partition_key)
     assert [r.partition_key for r in pedidos] == ["2026-10-01", "2026-11-01"]
@@ -49,7 +49,7 @@ def test_approvals_in_two_months_request_two_runs_once(ctx, pipeline_env):
     # a new approval later asks again, only for its month, with a new run key
     extra = mes_com_processos(ctx, n_clientes=3, mes_ano="10/2026")[-1]
     baixar(ctx, extra.id, 99)
-    aprovacoes.aprovar(ctx, aprovador, extra.id)
+    aprovacoes.aprovar(ctx, aprovador, extra.id, sha256=visto(ctx, extra.id))
     terceiro = _tick(primeiro.cursor)
     assert [r.partition_key for r in terceiro.run_requests] == ["2026-10-01"]
     assert terceiro.run_requests[0].run_key not in {r.run_key for r in pedidos}
@@ -65,7 +65,7 @@ def test_renaming_the_approval_audit_action_does_not_stop_sat_runs(ctx, pipeline
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
     for n, p in enumerate(mes_com_processos(ctx, n_clientes=2, mes_ano="10/2026")):
         baixar(ctx, p.id, n)
-        aprovacoes.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
     with ctx.db.leitura() as s:
         assert s.scalar(select(func.count()).where(Auditoria.acao == "APROVAR")) == 0
         assert s.scalar(select(func.count()).where(Auditoria.acao == "FATURA_APROVADA")) == 2
@@ -78,7 +78,7 @@ def test_upgrade_carries_waiting_approvals_over_and_an_old_cursor_is_harmless(ct
     for n, p in enumerate([enviado, esperando, nao_aprovado]):
         baixar(ctx, p.id, n)
     for p in (enviado, esperando):
-        aprovacoes.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
     execucao = processos.abrir_execucao(ctx, SISTEMA, enviado.id, TipoExecucao.UPLOAD_SAT)
     processos.concluir_envio_sat(ctx, execucao.id, {"protocolo": "1"})
     with ctx.db.leitura() as s:

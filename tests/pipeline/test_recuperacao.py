@@ -13,7 +13,7 @@ from beg_pipeline.assets.faturas import faturas
 from beg_pipeline.db.models import Execucao, Processo
 from beg_pipeline.domain.perfis import Perfil
 from beg_pipeline.services import aprovacoes
-from tests.builders import mes_com_processos, pessoa
+from tests.builders import mes_com_processos, pessoa, visto
 from tests.dagster_servicos import matar, materializar_pela_cli
 from tests.pipeline_fixtures import RAPIDO, recursos_para, simulador
 
@@ -50,7 +50,7 @@ def test_killed_sat_run_never_sends_twice(ctx, pipeline_env, tmp_path):
     with simulador(RAPIDO) as sim:
         assert dg.materialize([faturas], partition_key="2026-11-01", resources=recursos_para(sim)).success
     for p in procs:
-        aprovacoes.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
     with simulador(LENTO) as sim:
         run = materializar_pela_cli(tmp_path, {**pipeline_env, "BEG_RPA_URL": sim.base_url}, "envios_sat")
         assert sim.aguardar(lambda s: len(s.submissoes_por_processo) == N, timeout=90), \

@@ -24,7 +24,7 @@ from beg_pipeline.services import acoes_processo, aprovacoes, processos, robos, 
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage.factory import object_store_from_settings
-from tests.builders import baixar, mes_com_processos, pessoa
+from tests.builders import baixar, mes_com_processos, pessoa, visto, vistos
 from tests.pipeline_fixtures import RAPIDO
 
 LENTO = RAPIDO.model_copy(update={"latencia_s": 120.0, "jitter_s": 0.0})  # jobs stay RUNNING for the whole test
@@ -75,14 +75,15 @@ def test_scanned_upload_gets_its_due_date_from_the_approver_and_reaches_sat(ctx,
 
     aprovador = gente[Perfil.APROVADOR]
     with pytest.raises(RegraViolada, match="sem o valor e o vencimento"):
-        aprovacoes.aprovar(ctx, aprovador, processo.id)
-    lote = aprovacoes.aprovar_em_lote(ctx, aprovador, [processo.id])
+        aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
+    lote = aprovacoes.aprovar_em_lote(ctx, aprovador, [processo.id], sha256=vistos(ctx, [processo.id]))
     assert not lote.aprovados and "vencimento" in lote.recusados[0][1]
     with pytest.raises(RegraViolada, match="vencimento"):
-        aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("87.40"))
+        aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("87.40"), sha256=visto(ctx, processo.id))
     assert processos.obter_processo(ctx, processo.id).status_processo == "AGUARDANDO_APROVACAO"
 
-    aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("87.40"), vencimento=VENCIMENTO)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("87.40"), vencimento=VENCIMENTO,
+                       sha256=visto(ctx, processo.id))
     aprovado = processos.obter_processo(ctx, processo.id)
     assert (aprovado.status_processo, aprovado.valor_fatura, aprovado.data_vencimento) == (
         "AGUARDANDO_ENVIO_SAT", Decimal("87.40"), VENCIMENTO)
@@ -118,8 +119,9 @@ def test_correction_is_audited_with_its_reason_until_the_sat_job_starts(ctx, gen
     assert registro.usuario_id == aprovador.usuario_id
 
     with pytest.raises(RegraViolada, match="Corrigir valor e vencimento"):  # approving is not correcting
-        aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("1.00"))
-    aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("99.90"))  # the same amount: nothing to correct
+        aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("1.00"), sha256=visto(ctx, processo.id))
+    aprovacoes.aprovar(ctx, aprovador, processo.id, valor=Decimal("99.90"),  # the same amount: nothing to correct
+                       sha256=visto(ctx, processo.id))
     processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
     with pytest.raises(RegraViolada, match="já começou"):
         acoes_processo.corrigir_fatura(ctx, aprovador, processo.id, Decimal("1.00"), VENCIMENTO, "tarde demais")
@@ -133,7 +135,7 @@ def test_an_approval_can_be_undone_until_its_sat_job_starts(ctx, gente):
     aprovador = gente[Perfil.APROVADOR]
     with pytest.raises(TransicaoInvalida):
         acoes_processo.desfazer_aprovacao(ctx, aprovador, processo.id, "ainda não aprovada")
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     with pytest.raises(PermissaoNegada):
         acoes_processo.desfazer_aprovacao(ctx, gente[Perfil.OPERADOR], processo.id, "não posso")
 
@@ -144,7 +146,7 @@ def test_an_approval_can_be_undone_until_its_sat_job_starts(ctx, gente):
     assert registro.detalhes["motivo"] == "aprovei o mês errado"
     assert registro.detalhes["aprovado_por"] == str(aprovador.usuario_id)
 
-    aprovacoes.aprovar(ctx, gente[Perfil.ADMINISTRADOR], processo.id)
+    aprovacoes.aprovar(ctx, gente[Perfil.ADMINISTRADOR], processo.id, sha256=visto(ctx, processo.id))
     processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
     with pytest.raises(RegraViolada, match="já começou"):
         acoes_processo.desfazer_aprovacao(ctx, aprovador, processo.id, "tarde demais")
@@ -157,7 +159,7 @@ def test_marked_as_sent_by_hand_keeps_the_protocol_and_the_robot_never_sends_it(
     aprovador = gente[Perfil.APROVADOR]
     for p in (enviado, outro):
         baixar(ctx, p.id)
-        aprovacoes.aprovar(ctx, aprovador, p.id)
+        aprovacoes.aprovar(ctx, aprovador, p.id, sha256=visto(ctx, p.id))
     with pytest.raises(RegraViolada, match="protocolo"):
         acoes_processo.marcar_enviado_sat(ctx, aprovador, enviado.id, " ", "enviado pelo portal do SAT")
     with pytest.raises(ValueError, match="motivo"):

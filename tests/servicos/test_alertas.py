@@ -18,7 +18,7 @@ from beg_pipeline.services.demo import HEADER, csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage.factory import object_store_from_settings
-from tests.builders import ADMIN, MES, fatura, mes_com_processos, pessoa
+from tests.builders import ADMIN, MES, fatura, mes_com_processos, pessoa, visto
 from tests.pipeline_fixtures import RAPIDO
 
 
@@ -48,7 +48,7 @@ def test_a_notification_resolves_when_its_process_leaves_the_status_that_caused_
 
     assert notificacoes.notificar_vencimentos(ctx, MES, dt.date(2026, 11, 25)) == 1
     [venceu] = [a for a in _abertas(ctx, operador) if "venceu" in a]
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     assert venceu in _abertas(ctx, operador)  # approved but not yet sent to SAT: still the same cause
     _enviar_sat(ctx, processo.id)
     assert _abertas(ctx, operador) == ["Credenciais inválidas (outro)"]

@@ -13,7 +13,7 @@ from beg_pipeline.domain.processo import EventoProcesso, TransicaoInvalida
 from beg_pipeline.services import aprovacoes, processos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.processos import ExecucaoEmAndamento
-from tests.builders import MES, baixar, mes_com_processos, pessoa
+from tests.builders import MES, baixar, mes_com_processos, pessoa, visto, vistos
 
 ROUNDS = 8
 
@@ -52,8 +52,8 @@ def test_two_approvers_at_once_approve_once(ctx, settings, separate_connections)
     try:
         for n, processo in enumerate(procs):
             baixar(ctx, processo.id, n)
-            results, errors = _race([lambda p=processo: aprovacoes.aprovar(ctx, a, p.id),
-                                     lambda p=processo: aprovacoes.aprovar(other, b, p.id)])
+            results, errors = _race([lambda p=processo: aprovacoes.aprovar(ctx, a, p.id, sha256=visto(ctx, p.id)),
+                                     lambda p=processo: aprovacoes.aprovar(other, b, p.id, sha256=visto(ctx, p.id))])
             assert len(results) == 1 and len(errors) == 1, errors
             assert isinstance(errors[0], TransicaoInvalida), repr(errors[0])
             assert "já está em AGUARDANDO_ENVIO_SAT" in str(errors[0])
@@ -80,8 +80,9 @@ def test_two_bulk_approvals_at_once_write_one_event_per_process(ctx, settings):
     ids = [p.id for p in procs]
     other = Contexto(settings)
     try:
-        results, errors = _race([lambda: aprovacoes.aprovar_em_lote(ctx, a, ids),
-                                 lambda: aprovacoes.aprovar_em_lote(other, b, list(reversed(ids)))])
+        results, errors = _race([lambda: aprovacoes.aprovar_em_lote(ctx, a, ids, sha256=vistos(ctx, ids)),
+                                 lambda: aprovacoes.aprovar_em_lote(other, b, list(reversed(ids)),
+                                                                    sha256=vistos(ctx, ids))])
     finally:
         other.db.dispose()
     assert not errors, errors
@@ -94,7 +95,7 @@ def test_double_click_approve_and_reject_race(ctx):
     a = pessoa(ctx, Perfil.APROVADOR, "a@beg.com.br")
     for n, processo in enumerate(procs):
         baixar(ctx, processo.id, n)
-        results, errors = _race([lambda p=processo: aprovacoes.aprovar(ctx, a, p.id),
+        results, errors = _race([lambda p=processo: aprovacoes.aprovar(ctx, a, p.id, sha256=visto(ctx, p.id)),
                                  lambda p=processo: aprovacoes.rejeitar(ctx, a, p.id, "valor divergente")])
         assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], TransicaoInvalida)
     decisoes = _count(ctx, select(func.count()).select_from(Auditoria)

@@ -33,7 +33,7 @@ from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import ADMIN, MES, pessoa
+from tests.builders import ADMIN, MES, pessoa, visto
 from tests.exportacao_beg import ARQUIVO, FORMAS, LINHA_DOIS_CNPJS, REPETIDAS, gerar
 from tests.pipeline_fixtures import pipeline_env, simulador  # noqa: F401
 
@@ -258,7 +258,7 @@ def test_an_account_without_filtro_is_downloaded_and_reaches_sat(ctx):
                              hoje=dt.date(2026, 12, 2), log=lambda _: None)
         [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas
         assert processo["status_processo"] == StatusProcesso.AGUARDANDO_APROVACAO.value
-        aprovacoes.aprovar(ctx, aprovador, processo["id"])
+        aprovacoes.aprovar(ctx, aprovador, processo["id"], sha256=visto(ctx, processo["id"]))
         robos.enviar_ao_sat(ctx, client, MES, log=lambda _: None)
         pedidos = [j.pedido for j in sim.jobs.values()]
     [processo] = consultas.buscar_processos(ctx, ADMIN, mes_ano=MES).linhas

@@ -9,7 +9,7 @@ from beg_pipeline.domain.perfis import SISTEMA, Perfil, PermissaoNegada
 from beg_pipeline.domain.processo import StatusProcesso, TransicaoInvalida
 from beg_pipeline.services import aprovacoes, auditoria, cadastros, processos
 from beg_pipeline.services.contexto import RegraViolada
-from tests.builders import ADMIN, MES, baixar, fatura, mes_com_processos, pessoa
+from tests.builders import ADMIN, MES, baixar, fatura, mes_com_processos, pessoa, visto
 
 
 def _count(ctx, stmt):
@@ -36,7 +36,7 @@ def test_happy_path_to_sat_with_audit(ctx):
     processo = mes_com_processos(ctx, 1)[0]
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
     baixar(ctx, processo.id)
-    aprovacoes.aprovar(ctx, aprovador, processo.id)
+    aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     aprovado = processos.obter_processo(ctx, processo.id)
     assert aprovado.status_processo == "AGUARDANDO_ENVIO_SAT"
     assert aprovado.aprovado_por_usuario_id == aprovador.usuario_id and aprovado.data_aprovacao is not None
@@ -66,15 +66,15 @@ def test_reject_clears_approval_and_needs_reason(ctx):
     assert rejeitado.aprovado_por_usuario_id is None and rejeitado.tentativas_download == 0
     assert "Fatura do mês anterior" in rejeitado.observacoes
     with pytest.raises(TransicaoInvalida, match="AGUARDANDO_DOWNLOAD"):
-        aprovacoes.aprovar(ctx, aprovador, processo.id)
+        aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
 
 
 def test_permissions_are_enforced_in_the_service(ctx):
     processo = mes_com_processos(ctx, 1)[0]
     operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")
     baixar(ctx, processo.id)
-    for call in (lambda: aprovacoes.aprovar(ctx, operador, processo.id),
-                 lambda: aprovacoes.aprovar(ctx, SISTEMA, processo.id),
+    for call in (lambda: aprovacoes.aprovar(ctx, operador, processo.id, sha256=visto(ctx, processo.id)),
+                 lambda: aprovacoes.aprovar(ctx, SISTEMA, processo.id, sha256=visto(ctx, processo.id)),
                  lambda: aprovacoes.rejeitar(ctx, operador, processo.id, "motivo qualquer"),
                  lambda: processos.criar_processos_do_mes(ctx, operador, MES),
                  lambda: cadastros.criar_usuario(ctx, operador, email="x@y.z", nome="x", perfil="ADMINISTRADOR",
@@ -97,8 +97,8 @@ def test_manual_upload_and_four_eyes(ctx):
     quem = (execucao.executado_por_usuario_id, execucao.ip_origem, execucao.user_agent)
     assert quem == (admin.usuario_id, "10.0.0.1", "pytest")
     with pytest.raises(RegraViolada, match="quatro olhos"):
-        aprovacoes.aprovar(ctx, admin, processo.id)
-    aprovacoes.aprovar(ctx, outro, processo.id)
+        aprovacoes.aprovar(ctx, admin, processo.id, sha256=visto(ctx, processo.id))
+    aprovacoes.aprovar(ctx, outro, processo.id, sha256=visto(ctx, processo.id))
     with pytest.raises(TransicaoInvalida):
         processos.registrar_upload_manual(ctx, admin, processo.id, fatura(8))
 

@@ -25,7 +25,7 @@ from beg_pipeline.services import (
 )
 from beg_pipeline.services.contexto import RegraViolada
 from beg_pipeline.storage import object_store_from_settings
-from tests.builders import ADMIN, baixar, mes_com_processos, pessoa
+from tests.builders import ADMIN, baixar, mes_com_processos, pessoa, visto, vistos
 
 HOJE = dt.date(2026, 12, 1)
 
@@ -104,7 +104,7 @@ def test_amount_anomaly_against_the_last_six_invoices(ctx):
         s.execute(update(Processo).where(Processo.id == novembro.id).values(valor_fatura=Decimal("400")))
     [item] = fila_aprovacao.fila_de_aprovacao(ctx, ADMIN, hoje=HOJE)
     assert item.anomalia["mediana"] == 100.0 and item.anomalia["historico"] == [100.0, 110.0, 90.0, 105.0, 95.0, 100.0]
-    assert item.sinais == ["valor 300% acima da mediana"]  # 400 against a median of 100
+    assert item.sinais == ["valor 300% acima da mediana (R$ 100,00)"]  # 400 against a median of 100
 
 
 def test_bulk_approval_approves_each_and_reports_refusals(ctx):
@@ -112,12 +112,13 @@ def test_bulk_approval_approves_each_and_reports_refusals(ctx):
     aprovador = pessoa(ctx, Perfil.APROVADOR, "ap@beg.com.br")
     for n, p in enumerate(procs[:2]):
         baixar(ctx, p.id, n)
-    aprovacoes.aprovar(ctx, aprovador, procs[1].id)
-    resultado = aprovacoes.aprovar_em_lote(ctx, aprovador, [procs[0].id, procs[1].id, procs[2].id, procs[0].id])
+    aprovacoes.aprovar(ctx, aprovador, procs[1].id, sha256=visto(ctx, procs[1].id))
+    ids = [procs[0].id, procs[1].id, procs[2].id, procs[0].id]
+    resultado = aprovacoes.aprovar_em_lote(ctx, aprovador, ids, sha256=vistos(ctx, ids))
     assert resultado.aprovados == [procs[0].id]
     assert [pid for pid, _ in resultado.recusados] == [procs[1].id, procs[2].id]
     with pytest.raises(PermissaoNegada):
-        aprovacoes.aprovar_em_lote(ctx, pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br"), [procs[2].id])
+        aprovacoes.aprovar_em_lote(ctx, pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br"), [procs[2].id], sha256={})
 
 
 def test_manual_upload_stores_reads_and_records(ctx):

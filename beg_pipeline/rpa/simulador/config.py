@@ -47,6 +47,11 @@ class SimuladorConfig(BaseModel):
     taxa_mes_errado: Taxa = 0.0  # share of jobs that deliver the previous month's invoice
     eco_senha_no_erro: bool = False
     razao_social: dict[str, str] = Field(default_factory=dict)
+    # the invoices' reference month "MM/AAAA": per processo_id, else mes_referencia, else the month before today
+    # (a portal shows the invoice of the month that just ended)
+    referencias: dict[str, str] = Field(default_factory=dict)
+    mes_referencia: str | None = Field(default=None, pattern=r"^(0[1-9]|1[0-2])/\d{4}$")
+    mes_errado: set[str] = Field(default_factory=set)  # CNPJs whose portal serves the previous month's invoice
     semente: int | None = None
 
 

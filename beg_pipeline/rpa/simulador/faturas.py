@@ -8,7 +8,6 @@ import hashlib
 import zlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from beg_pipeline.domain import formatos
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
@@ -34,26 +33,29 @@ def _formato(opcao: str, opcoes: tuple[str, ...], indice: int) -> str:
     return opcoes[indice % len(opcoes)] if opcao == "misto" else opcao
 
 
-def _mes_atual() -> tuple[int, int]:
-    hoje = dt.datetime.now(ZoneInfo("America/Sao_Paulo")).date()
-    return hoje.month, hoje.year
+def mes_anterior(mes_ano: str) -> str:
+    mes, ano = (int(parte) for parte in mes_ano.split("/"))
+    return f"12/{ano - 1}" if mes == 1 else f"{mes - 1:02d}/{ano}"
+
+
+def _mes_atual() -> str:
+    hoje = dt.datetime.now(formatos.FUSO_BRASIL).date()
+    return f"{hoje.month:02d}/{hoje.year}"
 
 
 def dados_da_fatura(operadora: str, cnpj: str, filtro: str, razao_social: str | None = None,
                     mes_ano: str | None = None) -> DadosFatura:
-    """The invoice a portal would show for ``cnpj`` + ``filtro``: the latest one (``mes_ano``, by default the
-    current month in Brazil), amount and due day derived deterministically from them."""
+    """The invoice a portal would show for ``cnpj`` + ``filtro`` and reference month ``mes_ano`` ("MM/AAAA"; the
+    current month in Brazil when None): the amount derives from the account, the due date falls after the month."""
+    mes_ano = mes_ano or _mes_atual()
+    mes, ano = (int(parte) for parte in mes_ano.split("/"))
     h = int.from_bytes(hashlib.sha256(f"{cnpj}|{filtro}".encode()).digest()[:8], "big")
-    if mes_ano is None:
-        mes, ano = _mes_atual()
-    else:
-        mes, ano = (int(parte) for parte in mes_ano.split("/"))
     venc_ano, venc_mes = (ano + 1, 1) if mes == 12 else (ano, mes + 1)
     return DadosFatura(
         operadora=operadora,
         razao_social=razao_social or f"CLIENTE {cnpj}",
         cnpj=cnpj,
-        mes_ano=f"{mes:02d}/{ano}",
+        mes_ano=mes_ano,
         valor=Decimal(10_000 + (h >> 8) % 990_000) / 100,
         vencimento=dt.date(venc_ano, venc_mes, 5 + (h >> 32) % 23),
         filtro=filtro,
@@ -122,13 +124,12 @@ class PortalSimulado:
 
     def _dados(self, job: JobSimulado) -> DadosFatura:
         pedido: PedidoDownload = job.pedido  # type: ignore[assignment]
-        mes_ano = None
+        cfg = self.config
+        mes = cfg.referencias.get(pedido.processo_id or "") or cfg.mes_referencia or _mes_atual()
         sorteio = f"{pedido.processo_id}|{job.tentativa}" if pedido.processo_id else job.job_id
-        if _cai_na_taxa(f"mes|{sorteio}", self.config.taxa_mes_errado):
-            mes, ano = _mes_atual()
-            mes_ano = f"12/{ano - 1}" if mes == 1 else f"{mes - 1:02d}/{ano}"
-        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, self.config.razao_social.get(pedido.cnpj),
-                               mes_ano)
+        if pedido.cnpj in cfg.mes_errado or _cai_na_taxa(f"mes|{sorteio}", cfg.taxa_mes_errado):
+            mes = mes_anterior(mes)
+        return dados_da_fatura(job.operadora, pedido.cnpj, pedido.filtro, cfg.razao_social.get(pedido.cnpj), mes)
 
     def _gerar_pdf(self, job: JobSimulado) -> bytes:
         return gerar_pdf_fatura(self._dados(job))

@@ -65,8 +65,12 @@ def _mes_seguinte(contador: itertools.count = _MESES) -> str:
     return f"{n % 12 + 1:02d}/{2031 + n // 12}"
 
 
+JUSTIFICATIVA = "conferida pelo aprovador"  # overrides a blocking signal (the rules are tested in test_sinais_*)
+
+
 def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
     store = object_store_from_settings(ctx.settings)
+    rejeitados: set[str] = set()  # SHA-256 of every rejected PDF: the database remembers them across examples
 
     class CicloDoProcesso(RuleBasedStateMachine):
         @initialize()
@@ -153,18 +157,20 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
                 # the robot's invoice, after this person's rejected manual upload: the service still applies four
                 # eyes to it (test_four_eyes_follows_the_invoice_not_an_old_upload); accept either answer here
                 try:
-                    aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid))
+                    aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid), justificativa=JUSTIFICATIVA)
                 except RegraViolada:
                     estatisticas["aprovar_quatro_olhos_antigo:recusa"] += 1
                     return
                 estatisticas["aprovar_quatro_olhos_antigo:ok"] += 1
             elif em_lote and quem != "operador":
+                ok = ok and visto(ctx, pid) not in rejeitados  # a bulk approval never overrides a block
                 lote = aprovacoes.aprovar_em_lote(ctx, ator, [pid, pid],  # the same process twice in one click
                                                   sha256=vistos(ctx, [pid]))
                 assert lote.aprovados == ([pid] if ok else []) and len(lote.recusados) == (0 if ok else 1)
                 estatisticas[f"aprovar_em_lote:{'ok' if ok else 'recusa'}"] += 1
             else:
-                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid)))
+                self._chamar("aprovar", ok, lambda: aprovacoes.aprovar(ctx, ator, pid, sha256=visto(ctx, pid),
+                                                                         justificativa=JUSTIFICATIVA))
             if ok:
                 m.status = S.AGUARDANDO_ENVIO_SAT
                 m.aprovacoes += 1
@@ -173,9 +179,11 @@ def construir_maquina(ctx, pessoas: dict, estatisticas: Counter):
         def rejeitar(self, i, quem):
             pid, m = self.ids[i], self.modelo[self.ids[i]]
             ok = m.status == S.AGUARDANDO_APROVACAO and quem == "aprovador"
+            pdf = visto(ctx, pid) if ok else None
             self._chamar("rejeitar", ok, lambda: aprovacoes.rejeitar(ctx, pessoas[quem], pid, "fatura de outro mês"))
             if ok:
                 m.status = S.AGUARDANDO_DOWNLOAD
+                rejeitados.add(pdf)
 
         @rule(i=st.integers(0, N_PROCESSOS - 1))
         def sat_ok(self, i):

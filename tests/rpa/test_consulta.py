@@ -52,10 +52,14 @@ def test_a_polling_round_stays_flat_as_the_round_trip_grows(store):
                                   object_store=store, bucket="beg", dormir=rodadas.dormir)
     assert all(d.tipo is TipoDesfecho.COMPLETED for d in desfechos.values())
     assert len(rodadas.duracoes) >= 5
-    assert max(rodadas.duracoes) < C * RTT_S / 3, rodadas.duracoes  # the round that meets 40 finished jobs
-    assert statistics.median(rodadas.duracoes) < 3 * RTT_S, rodadas.duracoes
+    # One status call after another made a round cost C × RTT (plus a logs call per job): 1.6–3.2 s here. The bounds
+    # leave room for a loaded 2-core CI machine; the request counts below are the structural proof.
+    # The first round harvests the 40 submits (POSTs, not polls); the polling rounds follow, the one that meets the
+    # 40 finished jobs included.
+    assert max(rodadas.duracoes[1:]) < 0.75 * C * RTT_S, rodadas.duracoes
+    assert statistics.median(rodadas.duracoes) < 5 * RTT_S, rodadas.duracoes
     assert sim.requisicoes["GET /status"] <= 3 * C, sim.requisicoes  # only jobs whose state changed
-    assert sim.requisicoes["GET /jobs"] >= len(rodadas.duracoes) - 1
+    assert sim.requisicoes["GET /jobs"] >= len(rodadas.duracoes) - 2  # one list per round (the last may have none)
 
 
 class SemLista:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 RAIZ = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RAIZ))
 
 from beg_pipeline.producao import infraestrutura, topologia  # noqa: E402
-from scripts.dev_servicos import _responde, parar_grupos  # noqa: E402
+from scripts.supervisao import supervisionar  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PORTA_SIMULADOR = 8765
@@ -108,50 +106,15 @@ def main() -> int:
         return 1
     env = ambiente(dict(os.environ))
     preparar(env)
-    parar = False
-
-    def ao_sinal(signum: int, _frame: object) -> None:
-        nonlocal parar
-        parar = True
-
-    signal.signal(signal.SIGINT, ao_sinal)
-    signal.signal(signal.SIGTERM, ao_sinal)
-    processos: dict[str, subprocess.Popen] = {}
-    try:
-        pendentes = {}
-        for nome, (argv, url) in comandos(env).items():
-            processos[nome] = subprocess.Popen(argv, cwd=RAIZ, env={**os.environ, **env}, start_new_session=True)
-            if url:
-                pendentes[nome] = url
-        limite = time.monotonic() + 240
-        while pendentes and not parar:
-            caidos = [n for n, p in processos.items() if p.poll() is not None]
-            if caidos:
-                print(f"ERRO: {', '.join(caidos)} terminou ao iniciar.", flush=True)
-                return 1
-            pendentes = {n: u for n, u in pendentes.items() if not _responde(u)}
-            if time.monotonic() > limite:
-                print(f"ERRO: sem resposta de {', '.join(pendentes)} em 240 s.", flush=True)
-                return 1
-            time.sleep(0.5)
-        if not parar:
-            print("\n".join([
-                "", "BEG em produção local (Ctrl-C para parar tudo):",
-                f"  Dagster (operação):            http://127.0.0.1:{topologia.WEBSERVER.porta}",
-                f"  Dagster (somente leitura):     http://127.0.0.1:{topologia.WEBSERVER_LEITURA.porta}",
-                f"  Aprovação de faturas:          http://127.0.0.1:{topologia.APROVACAO.porta}",
-                f"  Workers Celery:                {', '.join(topologia.WORKERS_LOCAIS)} (fila dagster)",
-                f"  Senhas iniciais:               {env['BEG_DATA_DIR']}/usuarios-demo.txt", ""]), flush=True)
-        while not parar and all(p.poll() is None for p in processos.values()):
-            time.sleep(0.5)
-        caidos = [n for n, p in processos.items() if p.poll() is not None]
-        if caidos and not parar:
-            print(f"ERRO: {', '.join(caidos)} parou; encerrando os demais.", flush=True)
-            return 1
-        return 0
-    finally:
-        print("Parando os serviços…", flush=True)
-        parar_grupos(list(processos.values()), espera_s=30)
+    aviso = "\n".join([
+        "", "BEG em produção local (Ctrl-C para parar tudo):",
+        f"  Dagster (operação):            http://127.0.0.1:{topologia.WEBSERVER.porta}",
+        f"  Dagster (somente leitura):     http://127.0.0.1:{topologia.WEBSERVER_LEITURA.porta}",
+        f"  Aprovação de faturas:          http://127.0.0.1:{topologia.APROVACAO.porta}",
+        f"  Workers Celery:                {', '.join(topologia.WORKERS_LOCAIS)} (fila dagster)",
+        f"  Senhas iniciais:               {env['BEG_DATA_DIR']}/usuarios-demo.txt", ""])
+    return supervisionar(comandos(env), cwd=RAIZ, env={**os.environ, **env}, timeout_s=240, aviso=aviso,
+                         espera_parada_s=30)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from scripts.dev_servicos import parar_grupos
+from scripts.supervisao import parar_grupos
 
 RAIZ = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -48,29 +48,35 @@ def _localizacoes_carregadas(porta: int) -> bool:
 
 
 @contextlib.contextmanager
+def processos_em_grupo(comandos: dict[str, list[str]], env: dict[str, str], logs: Path):
+    """Each command in its own process group, output in ``logs/<name>.log``; all stopped on exit."""
+    processos: dict[str, subprocess.Popen] = {}
+    try:
+        for nome, comando in comandos.items():
+            saida = open(logs / f"{nome}.log", "wb")  # noqa: SIM115 - the child process writes to it until stopped
+            processos[nome] = subprocess.Popen(comando, cwd=RAIZ, env={**os.environ, **env}, stdout=saida,
+                                               stderr=subprocess.STDOUT, start_new_session=True)
+        yield processos
+    finally:
+        parar_grupos(list(processos.values()), espera_s=30)
+
+
+@contextlib.contextmanager
 def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 120):
     """Webserver + daemon on 127.0.0.1; yields the GraphQL port once the code location has loaded."""
     porta = porta_livre()
-    ambiente = {**os.environ, **env, "DAGSTER_HOME": str(home)}
     comandos = {
         "webserver": [str(BIN / "dagster-webserver"), "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1",
                       "-p", str(porta)],
         "daemon": [str(BIN / "dagster-daemon"), "run", "-w", str(RAIZ / "workspace.yaml")],
     }
-    processos = {}
-    try:
-        for nome, comando in comandos.items():
-            saida = open(logs / f"{nome}.log", "wb")  # noqa: SIM115 - the child process writes to it until stopped
-            processos[nome] = subprocess.Popen(comando, cwd=RAIZ, env=ambiente, stdout=saida,
-                                               stderr=subprocess.STDOUT, start_new_session=True)
+    with processos_em_grupo(comandos, {**env, "DAGSTER_HOME": str(home)}, logs) as processos:
         limite = time.monotonic() + timeout
         while not _localizacoes_carregadas(porta):
             if time.monotonic() > limite or any(p.poll() is not None for p in processos.values()):
                 raise RuntimeError(f"Dagster não subiu; veja {logs}")
             time.sleep(0.5)
         yield porta
-    finally:
-        parar_grupos(list(processos.values()), espera_s=30)
 
 
 def materializar_pela_cli(tmp_path: Path, env: dict[str, str], asset: str,

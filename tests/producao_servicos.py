@@ -18,8 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from beg_pipeline.producao import infraestrutura, topologia
-from scripts.dev_servicos import parar_grupos
-from tests.dagster_servicos import BIN, RAIZ
+from tests.dagster_servicos import BIN, RAIZ, processos_em_grupo
 
 POSTGRES_URL = os.environ.get("BEG_TEST_POSTGRES_URL")
 
@@ -75,23 +74,15 @@ def home_producao(home: Path, monitoramento_s: int = 2) -> Path:
     return home
 
 
-def iniciar_worker(nome: str, env: dict[str, str], logs: Path) -> subprocess.Popen:
-    """One Celery worker as make prod-local starts it, in its own process group."""
+def comando_worker(nome: str) -> list[str]:
+    """One Celery worker's command line, as make prod-local starts it."""
     argv = topologia.WORKER.argv(nome=nome)
-    saida = open(logs / f"{nome}.log", "wb")  # noqa: SIM115 - the worker writes to it until stopped
-    return subprocess.Popen([str(BIN / argv[0]), *argv[1:]], cwd=RAIZ, env={**os.environ, **env}, stdout=saida,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return [str(BIN / argv[0]), *argv[1:]]
 
 
-@contextlib.contextmanager
 def workers(nomes: tuple[str, ...], env: dict[str, str], logs: Path):
-    processos = {}
-    try:
-        for nome in nomes:
-            processos[nome] = iniciar_worker(nome, env, logs)
-        yield processos
-    finally:
-        parar_grupos(list(processos.values()), espera_s=30)
+    """The named Celery workers, each in its own process group, stopped on exit."""
+    return processos_em_grupo({nome: comando_worker(nome) for nome in nomes}, env, logs)
 
 
 _BACKFILL = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {

@@ -19,7 +19,8 @@ from beg_pipeline.services.robos import baixar_faturas
           description="Faturas do mês baixadas pelos robôs das operadoras: cada processo à espera de fatura vira um "
                       "job na API dos robôs (concorrência limitada); o PDF é conferido e guardado, e o processo "
                       "segue para aprovação. Rodar a partição de novo só trabalha o que falta e acompanha jobs já em "
-                      "andamento. Os logs dos robôs aparecem na execução, uma linha por linha do robô.",
+                      "andamento. As linhas dos robôs, uma por linha, ficam na saída stdout da execução (aba de logs "
+                      "brutos); os eventos trazem o andamento, as esperas por vaga e as falhas.",
           metadata=legenda({"mes_ano": "mês de referência (MM/AAAA)", **LEGENDA_ROBOS}))
 def faturas(context: dg.AssetExecutionContext, banco: BancoResource, armazenamento: ArmazenamentoResource,
             robo: RoboResource) -> dg.MaterializeResult:

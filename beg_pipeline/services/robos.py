@@ -51,6 +51,7 @@ from beg_pipeline.storage.base import ObjectStore, chave_fatura
 Log = Callable[[str], None]
 _log = logging.getLogger(__name__)
 Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
+INTERVALO_ANDAMENTO_S = 30.0  # a progress event in the run's log at most this often
 SINAL_VALOR_DIVERGENTE = "valor_divergente"  # in resultado_saida["sinais"]: the robot's amount differs from the PDF's
 
 
@@ -101,6 +102,7 @@ class _Registro(CallbacksLote):
         self.desfechos: dict[str, tuple[Desfecho, str]] = {}
         self._linhas_run: list[str] = []
         self._linhas_execucao: dict[uuid.UUID, list[str]] = {}
+        self._andamento_em = time.monotonic()
 
     def antes_de_submeter(self, item: ItemLote) -> None:
         trabalho = self.trabalhos[item.chave]
@@ -120,22 +122,24 @@ class _Registro(CallbacksLote):
 
     def ao_log(self, item: ItemLote, linhas: list[LogLinha]) -> None:
         trabalho = self.trabalhos[item.chave]
-        self._linhas_run += [f"[{trabalho.operadora}] {trabalho.cliente}: {linha.message}" for linha in linhas]
+        self._linhas_run += [f"{linha.timestamp or ''} {linha.level} [{trabalho.operadora}] {trabalho.cliente}: "
+                             f"{linha.message}".strip() for linha in linhas]
         if trabalho.execucao_id:
             self._linhas_execucao.setdefault(trabalho.execucao_id, []).extend(
                 f"{linha.timestamp or ''} {linha.level} {linha.message}".strip() for linha in linhas)
 
     def fim_da_rodada(self) -> None:
-        """The round's robot log lines: one run-log event per robot line (readable in the Dagster UI without
-        "View full message"), and one transaction for the executions' logs. Lines that could not be written stay
-        buffered for the next round."""
-        enviadas = 0
-        try:
-            for linha in self._linhas_run:
-                self.log(linha)
-                enviadas += 1
-        finally:
-            del self._linhas_run[:enviadas]
+        """The round's robot log lines: one line per robot line, in local time, on the run's standard output (the
+        step's compute log: "stdout" in the Dagster UI; written once per round, as Dagster events they would cost a
+        storage write each), and one transaction for the executions' logs."""
+        if self._linhas_run:
+            print("\n".join(formatos.log_em_hora_local(linha, self.ctx.settings.tz) for linha in self._linhas_run),
+                  flush=True)
+            self._linhas_run = []
+        if time.monotonic() - self._andamento_em >= INTERVALO_ANDAMENTO_S:
+            self._andamento_em = time.monotonic()
+            self.log(f"andamento: {len(self.desfechos)} de {len(self.trabalhos)} processos com desfecho; os demais "
+                     "seguem com os robôs (linhas dos robôs na saída stdout desta execução)")
         if self._linhas_execucao:
             processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
             self._linhas_execucao = {}

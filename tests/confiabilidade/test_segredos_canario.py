@@ -106,7 +106,7 @@ def test_canary_password_never_leaks(ctx, pipeline_env, capfd, caplog, tmp_path)
     with ctx.db.leitura() as s:
         mensagens = [e.detalhes_erro["mensagem"] for e in s.scalars(select(Execucao)) if e.detalhes_erro]
     mascaradas = sum("senha=***" in m for m in mensagens)  # counted, never printed: a message may hold the secret
-    assert "INSERT INTO execucoes" in caplog.text and "Login no portal" in eventos
+    assert "INSERT INTO execucoes" in caplog.text and "Login no portal" in saida.out  # robot lines: stdout
 
     dados = Path(ctx.settings.data_dir)
     if ctx.db.is_sqlite:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import dagster as dg
@@ -32,7 +33,7 @@ def _materializar(sim, assets, particao=NOVEMBRO, **kwargs) -> dg.ExecuteInProce
     return dg.materialize(assets, partition_key=particao, resources=recursos_para(sim), **kwargs)
 
 
-def test_month_end_to_end_with_faults(ctx, pipeline_env):
+def test_month_end_to_end_with_faults(ctx, pipeline_env, capsys):
     mes_com_processos(ctx, n_clientes=12, mes_ano="10/2026")  # carriers, clients; October exists already
     config = RAPIDO.model_copy(update={"falha_5xx_submit": 0.2, "falha_5xx_status": 0.2, "taxa_reset": 0.1,
                                        "formato_arquivo": "misto", "formato_valor": "misto", "formato_data": "misto"})
@@ -56,8 +57,10 @@ def test_month_end_to_end_with_faults(ctx, pipeline_env):
             posicoes = [log.find(trecho) for trecho in ("Abrindo portal", "Login no portal", "Buscando fatura",
                                                         "Download concluído")]
             assert -1 not in posicoes and posicoes == sorted(posicoes), log
-        mensagens = "\n".join(e.user_message for e in instancia.all_logs(resultado.run_id))
-        assert mensagens.count(": Download concluído") == 12
+        # in the run's stdout (the step's compute log), one line per robot line, in local time
+        saida = capsys.readouterr().out
+        assert saida.count(": Download concluído") == 12
+        assert re.search(r"(?m)^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} INFO \[\w+\] .+: Login no portal", saida), saida
         store = object_store_from_settings(ctx.settings)
         for chave, sha, valor, vencimento in faturas_:
             assert chave.startswith("faturas/2026-11/") and store.stat(chave).sha256 == sha

@@ -98,11 +98,24 @@ class Desfecho:
 
 class CallbacksLote:
     """Hooks of ``executar_lote``; override what the pipeline needs. Exceptions are logged, never fatal
-    (except in ``antes_de_submeter``: the item is then not submitted and ends FAILED; and in ``preparar_pdf``:
+    (except in ``antes_de_submeter``/``antes_de_submeter_lote``: the item is then not submitted and ends FAILED; and
+    in ``preparar_pdf``:
     the item ends FAILED as when its file cannot be fetched)."""
 
     def antes_de_submeter(self, item: ItemLote) -> None:
         """Right before the submit (e.g. write the execution row)."""
+
+    def antes_de_submeter_lote(self, itens: list[ItemLote]) -> dict[str, str]:
+        """Right before a round's submits (e.g. write their execution rows in one transaction); returns
+        ``{chave: reason}`` of the items that must not be submitted. Default: ``antes_de_submeter`` per item."""
+        recusados = {}
+        for item in itens:
+            try:
+                self.antes_de_submeter(item)
+            except Exception:
+                log.exception("callback antes_de_submeter falhou (processo %s)", item.chave)
+                recusados[item.chave] = "antes_de_submeter falhou; job não submetido"
+        return recusados
 
     def submetido(self, item: ItemLote, job_id: str) -> None:
         """The API accepted the job (``item.job_id`` is set)."""
@@ -255,18 +268,27 @@ class _Lote:
             raise
         self.liberar, self.associar = [], {}
         negados = [item for item, vaga in zip(candidatos, acerto.vagas, strict=True) if vaga is None]
-        for item, vaga in zip(candidatos, acerto.vagas, strict=True):
-            if vaga is None:
-                continue
+        concedidos = [(item, vaga) for item, vaga in zip(candidatos, acerto.vagas, strict=True) if vaga is not None]
+        recusados = self._antes_de_submeter([item for item, _ in concedidos])
+        for item, vaga in concedidos:
             a = _Acompanhamento(item, _Fase.SUBMETENDO, criado=self.relogio(), vaga=vaga)
-            if not self._callback("antes_de_submeter", item):
-                self._falhar(a, "antes_de_submeter falhou; job não submetido")
+            if item.chave in recusados:
+                self._falhar(a, recusados[item.chave])
                 continue
             a.futuro = pool.submit(self._submeter, item)
             self.ativos.append(a)
         self.fila.extendleft(reversed(negados))
         if candidatos:
             self._espera(bool(negados), acerto.em_uso)
+
+    def _antes_de_submeter(self, itens: list[ItemLote]) -> dict[str, str]:
+        if not itens:
+            return {}
+        try:
+            return self.callbacks.antes_de_submeter_lote(itens)
+        except Exception:
+            log.exception("callback antes_de_submeter_lote falhou (%d processos)", len(itens))
+            return dict.fromkeys((item.chave for item in itens), "antes_de_submeter falhou; job não submetido")
 
     def _espera(self, sem_vaga: bool, em_uso: int) -> None:
         if sem_vaga and self.aguardando_desde is None:

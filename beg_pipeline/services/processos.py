@@ -199,42 +199,87 @@ def abrir_execucao(ctx: Contexto, ator: Ator, processo_id: IdEntidade, tipo: Tip
     (``tentativas_download`` / ``tentativas_upload_sat``) counts attempts since the last reset, for the retry limit.
     """
     ator.exigir(Permissao.EXECUTAR_PIPELINE)
-    contador, coluna_data = _CONTADORES[tipo]
-    exigido = status_exigido(tipo)
-    em_andamento = ExecucaoEmAndamento(
-        f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
     try:
         with ctx.db.transacao() as s:
-            momento = agora()
-            resultado = s.execute(
-                update(Processo)
-                .where(Processo.id == processo_id, Processo.status_processo == exigido.value)
-                .values({contador: contador + 1, coluna_data: momento})
-                .returning(contador)
-            )
-            if resultado.scalar_one_or_none() is None:
-                atual = _carregar(s, processo_id).status_processo
-                raise RegraViolada(f"{tipo.value} exige o processo em {exigido.value}; está em {atual}.")
-            do_tipo = (Execucao.processo_id == processo_id, Execucao.tipo_execucao == tipo.value)
-            executando = Execucao.status_execucao == StatusExecucao.EXECUTANDO.value
-            if s.scalar(select(Execucao.id).where(*do_tipo, executando)):
-                raise em_andamento
-            numero = (s.scalar(select(func.max(Execucao.numero_tentativa)).where(*do_tipo)) or 0) + 1
-            execucao = Execucao(processo_id=processo_id, tipo_execucao=tipo.value, numero_tentativa=numero,
-                                status_execucao=StatusExecucao.EXECUTANDO.value, data_inicio=momento,
-                                parametros_entrada=parametros, classe_rpa_utilizada=classe_rpa)
-            s.add(execucao)
-            s.flush()
+            return _abrir(s, PedidoExecucao(processo_id, parametros, classe_rpa), tipo)
     except IntegrityError:
-        raise em_andamento from None
+        raise _em_andamento(processo_id, tipo) from None
+
+
+@dataclass(frozen=True)
+class PedidoExecucao:
+    processo_id: IdEntidade
+    parametros: dict[str, Any] | None = None
+    classe_rpa: str | None = None
+
+
+def abrir_execucoes(ctx: Contexto, ator: Ator, tipo: TipoExecucao,
+                    pedidos: list[PedidoExecucao]) -> dict[IdEntidade, Execucao | Exception]:
+    """``abrir_execucao`` for a round of submits, in one transaction. When any process cannot be opened, each is
+    opened on its own, so one refusal never holds the others back. Per process: its ``Execucao``, or why not."""
+    ator.exigir(Permissao.EXECUTAR_PIPELINE)
+    try:
+        with ctx.db.transacao() as s:
+            return {p.processo_id: _abrir(s, p, tipo) for p in pedidos}
+    except Exception:  # noqa: BLE001 - the round is rolled back and redone process by process
+        resultados: dict[IdEntidade, Execucao | Exception] = {}
+        for p in pedidos:
+            try:
+                resultados[p.processo_id] = abrir_execucao(ctx, ator, p.processo_id, tipo, p.parametros, p.classe_rpa)
+            except Exception as exc:  # noqa: BLE001 - reported per process to the caller
+                resultados[p.processo_id] = exc
+        return resultados
+
+
+def _em_andamento(processo_id: IdEntidade, tipo: TipoExecucao) -> ExecucaoEmAndamento:
+    return ExecucaoEmAndamento(f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
+
+
+def _abrir(s: Session, pedido: PedidoExecucao, tipo: TipoExecucao) -> Execucao:
+    contador, coluna_data = _CONTADORES[tipo]
+    exigido = status_exigido(tipo)
+    processo_id = pedido.processo_id
+    momento = agora()
+    resultado = s.execute(
+        update(Processo)
+        .where(Processo.id == processo_id, Processo.status_processo == exigido.value)
+        .values({contador: contador + 1, coluna_data: momento})
+        .returning(contador)
+    )
+    if resultado.scalar_one_or_none() is None:
+        atual = _carregar(s, processo_id).status_processo
+        raise RegraViolada(f"{tipo.value} exige o processo em {exigido.value}; está em {atual}.")
+    do_tipo = (Execucao.processo_id == processo_id, Execucao.tipo_execucao == tipo.value)
+    executando = Execucao.status_execucao == StatusExecucao.EXECUTANDO.value
+    if s.scalar(select(Execucao.id).where(*do_tipo, executando)):
+        raise _em_andamento(processo_id, tipo)
+    numero = (s.scalar(select(func.max(Execucao.numero_tentativa)).where(*do_tipo)) or 0) + 1
+    execucao = Execucao(processo_id=processo_id, tipo_execucao=tipo.value, numero_tentativa=numero,
+                        status_execucao=StatusExecucao.EXECUTANDO.value, data_inicio=momento,
+                        parametros_entrada=pedido.parametros, classe_rpa_utilizada=pedido.classe_rpa)
+    s.add(execucao)
+    s.flush()
     return execucao
 
 
 def registrar_job(ctx: Contexto, execucao_id: IdEntidade, job_id: str) -> None:
     """Remember the robot's job id for a running attempt (so a crash can adopt it)."""
+    registrar_rodada(ctx, jobs={execucao_id: job_id})
+
+
+def registrar_rodada(ctx: Contexto, *, jobs: dict[Any, str] | None = None, logs: dict[Any, str] | None = None) -> None:
+    """A polling round's bookkeeping in one transaction: the job ids of running attempts (so a crash can adopt
+    them), and robot log lines appended to executions (the database appends: no read-modify-write)."""
+    if not jobs and not logs:
+        return
     with ctx.db.transacao() as s:
-        s.execute(update(Execucao).where(Execucao.id == execucao_id, Execucao.status_execucao == "EXECUTANDO")
-                  .values(job_id=job_id))
+        for execucao_id, job_id in (jobs or {}).items():
+            s.execute(update(Execucao).where(Execucao.id == execucao_id, Execucao.status_execucao == "EXECUTANDO")
+                      .values(job_id=job_id))
+        for execucao_id, texto in (logs or {}).items():
+            s.execute(update(Execucao).where(Execucao.id == execucao_id)
+                      .values(mensagem_log=case((func.coalesce(Execucao.mensagem_log, "") == "", texto),
+                                                else_=Execucao.mensagem_log + "\n" + texto)))
 
 
 def falhar_execucao(ctx: Contexto, execucao_id: IdEntidade, status: StatusExecucao, mensagem: str,
@@ -257,15 +302,38 @@ def concluir_download(ctx: Contexto, execucao_id: IdEntidade, fatura: FaturaArma
                       resultado: dict[str, Any]) -> None:
     """Close the download attempt and move the process to AGUARDANDO_APROVACAO, atomically."""
     with ctx.db.transacao() as s:
-        execucao = s.get(Execucao, execucao_id)
-        if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado,
-                       url_arquivo_s3=fatura.chave):
-            raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
-        _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, execucao.processo_id, classe_ultima_falha=None,
-                   upload_manual=False, data_upload_manual=None, upload_manual_por_usuario_id=None,
-                   **_campos_fatura(fatura))
-        auditoria.registrar(s, SISTEMA, "DOWNLOAD_CONCLUIDO", "processos", execucao.processo_id,
-                            processo_id=execucao.processo_id, sha256_pdf=fatura.sha256)
+        _concluir_download(s, execucao_id, fatura, resultado)
+
+
+def concluir_downloads(ctx: Contexto, conclusoes: list[tuple[IdEntidade, FaturaArmazenada, dict[str, Any]]]
+                       ) -> dict[IdEntidade, Exception | None]:
+    """``concluir_download`` for a polling round, in one transaction. When any attempt cannot be concluded, each is
+    concluded on its own, so one stale attempt never undoes the others. Per execution: None, or why not."""
+    try:
+        with ctx.db.transacao() as s:
+            for execucao_id, fatura, resultado in conclusoes:
+                _concluir_download(s, execucao_id, fatura, resultado)
+        return dict.fromkeys((c[0] for c in conclusoes), None)
+    except Exception:  # noqa: BLE001 - the round is rolled back and redone attempt by attempt
+        resultados: dict[IdEntidade, Exception | None] = {}
+        for execucao_id, fatura, resultado in conclusoes:
+            try:
+                concluir_download(ctx, execucao_id, fatura, resultado)
+                resultados[execucao_id] = None
+            except Exception as exc:  # noqa: BLE001 - reported per attempt to the caller
+                resultados[execucao_id] = exc
+        return resultados
+
+
+def _concluir_download(s: Session, execucao_id: IdEntidade, fatura: FaturaArmazenada,
+                       resultado: dict[str, Any]) -> None:
+    processo_id = s.scalar(select(Execucao.processo_id).where(Execucao.id == execucao_id))
+    if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado, url_arquivo_s3=fatura.chave):
+        raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
+    _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, processo_id, classe_ultima_falha=None, upload_manual=False,
+               data_upload_manual=None, upload_manual_por_usuario_id=None, **_campos_fatura(fatura))
+    auditoria.registrar(s, SISTEMA, "DOWNLOAD_CONCLUIDO", "processos", processo_id, processo_id=processo_id,
+                        sha256_pdf=fatura.sha256)
 
 
 def concluir_envio_sat(ctx: Contexto, execucao_id: IdEntidade, resultado: dict[str, Any]) -> None:
@@ -324,11 +392,6 @@ def execucoes_do_processo(ctx: Contexto, processo_id: IdEntidade) -> list[Execuc
 
 
 def anexar_logs(ctx: Contexto, textos: dict[Any, str]) -> None:
-    """Append robot log lines to executions (kept until the retention job archives them), in one transaction;
-    the database appends (no read-modify-write)."""
-    with ctx.db.transacao() as s:
-        for execucao_id, texto in textos.items():
-            s.execute(update(Execucao).where(Execucao.id == execucao_id)
-                      .values(mensagem_log=case((func.coalesce(Execucao.mensagem_log, "") == "", texto),
-                                                else_=Execucao.mensagem_log + "\n" + texto)))
+    """Append robot log lines to executions (kept until the retention job archives them), in one transaction."""
+    registrar_rodada(ctx, logs=textos)
 

@@ -51,6 +51,8 @@ from beg_pipeline.storage.base import ObjectStore, chave_fatura
 Log = Callable[[str], None]
 _log = logging.getLogger(__name__)
 Preparo = Callable[["Trabalho", ResultadoDownload, bytes], Any]
+ConcluirLote = Callable[[list[tuple["Trabalho", Desfecho]]], dict[uuid.UUID, Exception | None]]
+"""Records a round's completed jobs (in one transaction); per process: None, or why it could not be recorded."""
 INTERVALO_ANDAMENTO_S = 30.0  # a progress event in the run's log at most this often
 SINAL_VALOR_DIVERGENTE = "valor_divergente"  # in resultado_saida["sinais"]: the robot's amount differs from the PDF's
 
@@ -94,28 +96,38 @@ class ResumoRobos:
 class _Registro(CallbacksLote):
     """Writes every step of the batch to the database and the run's log."""
 
-    def __init__(self, ctx: Contexto, tipo: TipoExecucao, trabalhos: dict[str, Trabalho],
-                 ao_concluir: Callable[[Trabalho, Desfecho], None], preparar: Preparo | None, log: Log,
-                 resumo: ResumoRobos):
+    def __init__(self, ctx: Contexto, tipo: TipoExecucao, trabalhos: dict[str, Trabalho], ao_concluir: ConcluirLote,
+                 preparar: Preparo | None, log: Log, resumo: ResumoRobos):
         self.ctx, self.tipo, self.trabalhos, self.ao_concluir, self.preparar, self.log, self.resumo = (
             ctx, tipo, trabalhos, ao_concluir, preparar, log, resumo)
         self.desfechos: dict[str, tuple[Desfecho, str]] = {}
         self._linhas_run: list[str] = []
         self._linhas_execucao: dict[uuid.UUID, list[str]] = {}
+        self._jobs: dict[uuid.UUID, str] = {}  # execution -> job id, written at the round's end
+        self._concluidos: list[tuple[str, Trabalho, Desfecho]] = []  # completed jobs, recorded at the round's end
         self._andamento_em = time.monotonic()
 
-    def antes_de_submeter(self, item: ItemLote) -> None:
-        trabalho = self.trabalhos[item.chave]
-        execucao = processos.abrir_execucao(self.ctx, SISTEMA, trabalho.processo_id, self.tipo,
-                                            parametros=item.pedido.payload(redigido=True), classe_rpa=item.operadora)
-        trabalho.execucao_id, trabalho.inicio_tentativa = execucao.id, execucao.data_inicio
-        self.resumo.submissoes += 1
+    def antes_de_submeter_lote(self, itens: list[ItemLote]) -> dict[str, str]:
+        """The round's execution rows, in one transaction, before any of its submits."""
+        abertas = processos.abrir_execucoes(self.ctx, SISTEMA, self.tipo, [
+            processos.PedidoExecucao(self.trabalhos[item.chave].processo_id, item.pedido.payload(redigido=True),
+                                     item.operadora) for item in itens])
+        recusados = {}
+        for item in itens:
+            trabalho = self.trabalhos[item.chave]
+            aberta = abertas[trabalho.processo_id]
+            if isinstance(aberta, Exception):
+                recusados[item.chave] = f"execução não aberta: {aberta}"
+                continue
+            trabalho.execucao_id, trabalho.inicio_tentativa = aberta.id, aberta.data_inicio
+            self.resumo.submissoes += 1
+        return recusados
 
     def submetido(self, item: ItemLote, job_id: str) -> None:
         trabalho = self.trabalhos[item.chave]
         trabalho.job_id = job_id
         trabalho.conhecidos.add(job_id)
-        processos.registrar_job(self.ctx, trabalho.execucao_id, job_id)
+        self._jobs[trabalho.execucao_id] = job_id
 
     def preparar_pdf(self, item: ItemLote, resultado: ResultadoDownload, pdf: bytes) -> Any:
         return self.preparar(self.trabalhos[item.chave], resultado, pdf) if self.preparar else None
@@ -131,7 +143,9 @@ class _Registro(CallbacksLote):
     def fim_da_rodada(self) -> None:
         """The round's robot log lines: one line per robot line, in local time, on the run's standard output (the
         step's compute log: "stdout" in the Dagster UI; written once per round, as Dagster events they would cost a
-        storage write each), and one transaction for the executions' logs."""
+        storage write each); one transaction for the round's job ids and executions' logs, one for its completed
+        jobs. A crash before the job ids are written loses nothing: the next run adopts the jobs from the robot's
+        list, by processo_id."""
         if self._linhas_run:
             print("\n".join(formatos.log_em_hora_local(linha, self.ctx.settings.tz) for linha in self._linhas_run),
                   flush=True)
@@ -140,9 +154,15 @@ class _Registro(CallbacksLote):
             self._andamento_em = time.monotonic()
             self.log(f"andamento: {len(self.desfechos)} de {len(self.trabalhos)} processos com desfecho; os demais "
                      "seguem com os robôs (linhas dos robôs na saída stdout desta execução)")
-        if self._linhas_execucao:
-            processos.anexar_logs(self.ctx, {eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
-            self._linhas_execucao = {}
+        try:
+            if self._jobs or self._linhas_execucao:
+                processos.registrar_rodada(self.ctx, jobs=self._jobs, logs={
+                    eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
+                self._jobs, self._linhas_execucao = {}, {}
+        finally:
+            if self._concluidos:
+                concluidos, self._concluidos = self._concluidos, []
+                self._registrar_concluidos(concluidos)
 
     def interrompido(self, item: ItemLote, cancelado: bool) -> None:
         trabalho = self.trabalhos[item.chave]
@@ -169,21 +189,39 @@ class _Registro(CallbacksLote):
 
     def concluido(self, item: ItemLote, desfecho: Desfecho) -> None:
         trabalho = self.trabalhos[item.chave]
+        if trabalho.execucao_id is not None and desfecho.tipo is TipoDesfecho.COMPLETED:
+            self._concluidos.append((item.chave, trabalho, desfecho))
+            return
         try:
             situacao = self._registrar(trabalho, desfecho)
         except Exception as exc:  # noqa: BLE001 - one process's problem never stops the others
-            situacao = f"FALHOU: {exc}"
-            desfecho = Desfecho(TipoDesfecho.FAILED, desfecho.job_id, classe=ClasseFalha.TRANSITORIA, mensagem=str(exc))
-            self._falhar(trabalho, desfecho)
+            self._nao_registrado(item.chave, trabalho, desfecho, exc)
+            return
         self.desfechos[item.chave] = (desfecho, situacao)
+
+    def _registrar_concluidos(self, concluidos: list[tuple[str, Trabalho, Desfecho]]) -> None:
+        try:
+            erros = self.ao_concluir([(trabalho, desfecho) for _, trabalho, desfecho in concluidos])
+        except Exception as exc:  # noqa: BLE001 - one round's problem never stops the others
+            erros = {trabalho.processo_id: exc for _, trabalho, _ in concluidos}
+        for chave, trabalho, desfecho in concluidos:
+            erro = erros.get(trabalho.processo_id)
+            if erro is None:
+                self.desfechos[chave] = (desfecho, "CONCLUIDO")
+            else:
+                self._nao_registrado(chave, trabalho, desfecho, erro)
+
+    def _nao_registrado(self, chave: str, trabalho: Trabalho, desfecho: Desfecho, exc: Exception) -> None:
+        falha = Desfecho(TipoDesfecho.FAILED, desfecho.job_id, classe=ClasseFalha.TRANSITORIA, mensagem=str(exc))
+        try:
+            self._falhar(trabalho, falha)
+        finally:
+            self.desfechos[chave] = (falha, f"FALHOU: {exc}")
 
     def _registrar(self, trabalho: Trabalho, desfecho: Desfecho) -> str:
         if trabalho.execucao_id is None:
             self._anunciar(f"{trabalho.cliente}: não submetido — {desfecho.mensagem}")
             return f"NÃO SUBMETIDO: {desfecho.mensagem}"
-        if desfecho.tipo is TipoDesfecho.COMPLETED:
-            self.ao_concluir(trabalho, desfecho)
-            return "CONCLUIDO"
         if desfecho.incerto:
             self._anunciar(f"{trabalho.cliente}: resultado incerto ({desfecho.mensagem}); a tentativa fica em "
                            "andamento para a próxima execução adotar o job, sem reenviar")
@@ -218,7 +256,7 @@ def _repetir(desfecho: Desfecho) -> bool:
 
 
 def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
-              ao_concluir: Callable[[Trabalho, Desfecho], None], log: Log, store: ObjectStore | None,
+              ao_concluir: ConcluirLote, log: Log, store: ObjectStore | None,
               dormir: Callable[[float], None], preparar: Preparo | None = None) -> None:
     """Rounds of one batch each: what ``politica_tentativas`` retries is retried with backoff, up to
     BEG_MAX_TENTATIVAS attempts per run.
@@ -394,10 +432,11 @@ def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano
     def guardar(trabalho: Trabalho, resultado: ResultadoDownload, pdf: bytes) -> _FaturaGuardada:
         return _guardar_fatura(ctx, store, particao, trabalho, resultado, pdf)
 
-    def concluir(trabalho: Trabalho, desfecho: Desfecho) -> None:
-        guardada: _FaturaGuardada = desfecho.preparo
-        processos.concluir_download(ctx, trabalho.execucao_id, guardada.fatura,
-                                    {**guardada.detalhes, "job_id": desfecho.job_id})
+    def concluir(pares: list[tuple[Trabalho, Desfecho]]) -> dict[uuid.UUID, Exception | None]:
+        erros = processos.concluir_downloads(ctx, [
+            (trabalho.execucao_id, desfecho.preparo.fatura, {**desfecho.preparo.detalhes, "job_id": desfecho.job_id})
+            for trabalho, desfecho in pares])
+        return {trabalho.processo_id: erros[trabalho.execucao_id] for trabalho, _ in pares}
 
     _executar(ctx, client, resumo.tipo, resumo, trabalhos, concluir, log, store, dormir, guardar)
     return resumo
@@ -495,9 +534,18 @@ def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = 
         _adotar(ctx, client, resumo.tipo, trabalhos, candidatos, log)
     resumo.adotados = sum(t.adotado for t in trabalhos)
 
-    def concluir(trabalho: Trabalho, desfecho: Desfecho) -> None:
-        resultado = desfecho.resultado if isinstance(desfecho.resultado, dict) else {"resultado": desfecho.resultado}
-        processos.concluir_envio_sat(ctx, trabalho.execucao_id, {**resultado, "job_id": desfecho.job_id})
+    def concluir(pares: list[tuple[Trabalho, Desfecho]]) -> dict[uuid.UUID, Exception | None]:
+        """One transaction per SAT upload: each reaches UPLOAD_REALIZADO on its own."""
+        erros: dict[uuid.UUID, Exception | None] = {}
+        for trabalho, desfecho in pares:
+            resultado = desfecho.resultado
+            resultado = resultado if isinstance(resultado, dict) else {"resultado": resultado}
+            try:
+                processos.concluir_envio_sat(ctx, trabalho.execucao_id, {**resultado, "job_id": desfecho.job_id})
+                erros[trabalho.processo_id] = None
+            except Exception as exc:  # noqa: BLE001 - reported per process
+                erros[trabalho.processo_id] = exc
+        return erros
 
     _executar(ctx, client, resumo.tipo, resumo, trabalhos, concluir, log, None, dormir)
     return resumo

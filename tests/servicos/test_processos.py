@@ -119,6 +119,28 @@ def test_one_running_execution_per_process_and_type(ctx):
     assert fechada.detalhes_erro["mensagem"] == "Erro de login no portal" and fechada.classe_falha == "CREDENCIAIS"
 
 
+def test_a_round_opens_and_concludes_together_and_one_refusal_never_holds_the_others(ctx):
+    p1, p2, p3 = mes_com_processos(ctx, 3)
+    ja_aberta = processos.abrir_execucao(ctx, SISTEMA, p2.id, TipoExecucao.DOWNLOAD_FATURA)
+    abertas = processos.abrir_execucoes(ctx, SISTEMA, TipoExecucao.DOWNLOAD_FATURA, [
+        processos.PedidoExecucao(p.id, {"login": "x"}, "OI") for p in (p1, p2, p3)])
+    assert isinstance(abertas[p2.id], RegraViolada) and "em andamento" in str(abertas[p2.id])
+    assert {abertas[p1.id].processo_id, abertas[p3.id].processo_id} == {p1.id, p3.id}
+    assert processos.obter_processo(ctx, p2.id).tentativas_download == 1  # the refused one was not counted twice
+    # p3's attempt goes stale (closed elsewhere): p1 and p2 are still concluded, p3 says why it was not
+    processos.falhar_execucao(ctx, abertas[p3.id].id, StatusExecucao.FALHOU, "fechada por outro processo")
+    erros = processos.concluir_downloads(ctx, [(e.id, fatura(n), {"job_id": f"j{n}"})
+                                               for n, e in enumerate((abertas[p1.id], ja_aberta, abertas[p3.id]), 1)])
+    assert erros[abertas[p1.id].id] is None and erros[ja_aberta.id] is None
+    assert isinstance(erros[abertas[p3.id].id], RegraViolada)
+    status = {p.id: processos.obter_processo(ctx, p.id).status_processo for p in (p1, p2, p3)}
+    assert status == {p1.id: "AGUARDANDO_APROVACAO", p2.id: "AGUARDANDO_APROVACAO", p3.id: "AGUARDANDO_DOWNLOAD"}
+    processos.registrar_rodada(ctx, jobs={ja_aberta.id: "j-tarde"}, logs={ja_aberta.id: "Download concluído"})
+    [execucao] = [e for e in processos.execucoes_do_processo(ctx, p2.id)]
+    assert execucao.job_id is None  # a closed attempt never takes a job id; its log still gets the line
+    assert execucao.mensagem_log == "Download concluído"
+
+
 def test_operator_releases_a_new_attempt(ctx):
     processo = mes_com_processos(ctx, 1)[0]
     operador = pessoa(ctx, Perfil.OPERADOR, "op@beg.com.br")

@@ -44,6 +44,9 @@ CONFIABILIDADE = {
     "broker_connection_retry_on_startup": True,
     # Detects a dead broker connection within ~2 minutes on both sides.
     "broker_heartbeat": 60,
+    # A run's standard output (one line per robot line) goes to the run's compute log, which Dagster captures at the
+    # file-descriptor level; redirected into the worker's own log, the UI's "stdout" would be empty.
+    "worker_redirect_stdouts": False,
 }
 
 

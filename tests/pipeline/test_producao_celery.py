@@ -115,5 +115,8 @@ def test_two_celery_workers_share_a_backfill_and_a_killed_worker_loses_nothing(c
         assert Counter(sim.submissoes_por_processo.values()) == Counter({1: len(ids)})
         pico, pico_operadora = pico_em_voo(list(sim.jobs.values()))
         assert pico <= CAP_TOTAL and max(pico_operadora.values()) <= CAP_OPERADORA, (pico, pico_operadora)
+    # the robot lines are in the runs' compute logs (the UI's "stdout"), not swallowed by the worker's own log
+    saidas = "\n".join(f.read_text() for f in (tmp_path / "compute_logs").rglob("*.out"))
+    assert saidas.count(": Download concluído") >= len(ids), saidas[-2000:]
     with ctx.db.leitura() as s:
         assert Counter(s.scalars(select(Processo.status_processo))) == Counter({"AGUARDANDO_APROVACAO": len(ids)})

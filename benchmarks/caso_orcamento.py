@@ -9,10 +9,14 @@ the weekday schedule does for the current and the previous month, with ``BEG_RPA
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
 
 from benchmarks import dados
 from benchmarks.medida import Medida
@@ -33,15 +37,17 @@ def medir(n_por_mes: int) -> dict:
                    "BEG_RPA_MAX_CONCURRENCY_POR_OPERADORA": str(MAX_POR_OPERADORA),
                    "BEG_RPA_POLL_INTERVAL_S": str(POLL_S), "BEG_RPA_JOB_TIMEOUT_S": "600",
                    "PYTHONPATH": str(dados.RAIZ)}
-            with dados.Cronometro() as c:
-                filhos = [subprocess.Popen([sys.executable, "-m", "benchmarks._faturas_filho", particao],
-                                           cwd=dados.RAIZ, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                           text=True) for particao in MESES]
-                saidas = [filho.communicate(timeout=900) for filho in filhos]
-        resultados = []
-        for filho, (saida, erro) in zip(filhos, saidas, strict=True):
-            linhas = [linha for linha in saida.splitlines() if linha.startswith("{")]
-            resultados.append(json.loads(linhas[-1]) if filho.returncode == 0 and linhas else {"erro": erro[-500:]})
+            # each child's output goes to a file: a pipe read only at the end would fill up with the robot lines
+            # (the run's stdout) and stop that child while the other waits for the slots it holds
+            with tempfile.TemporaryDirectory() as pasta, contextlib.ExitStack() as arquivos:
+                saidas = [arquivos.enter_context(open(Path(pasta) / f"{particao}.log", "w+")) for particao in MESES]
+                with dados.Cronometro() as c:
+                    filhos = [subprocess.Popen([sys.executable, "-m", "benchmarks._faturas_filho", particao],
+                                               cwd=dados.RAIZ, env=env, stdout=saida, stderr=subprocess.STDOUT)
+                              for particao, saida in zip(MESES, saidas, strict=True)]
+                    for filho in filhos:
+                        filho.wait(timeout=900)
+                resultados = [_resultado(filho, saida) for filho, saida in zip(filhos, saidas, strict=True)]
     est = sim.estatisticas
     por_operadora = est.get("max_em_voo_por_operadora") or {}
     jobs = 2 * n_por_mes
@@ -53,6 +59,14 @@ def medir(n_por_mes: int) -> dict:
             + max(0, max(por_operadora.values(), default=0) - MAX_POR_OPERADORA),
             "jobs_criados": est.get("jobs"), "concluidos": concluidos, "filhos": resultados,
             "valido": concluidos == jobs and est.get("jobs") == jobs}
+
+
+def _resultado(filho: subprocess.Popen, saida: TextIO) -> dict:
+    """The child's JSON line, or the end of its output when it failed."""
+    saida.seek(0)
+    texto = saida.read()
+    linhas = [linha for linha in texto.splitlines() if linha.startswith("{")]
+    return json.loads(linhas[-1]) if filho.returncode == 0 and linhas else {"erro": texto[-500:]}
 
 
 def executar(opcoes) -> list[Medida]:

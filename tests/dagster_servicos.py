@@ -63,20 +63,23 @@ def processos_em_grupo(comandos: dict[str, list[str]], env: dict[str, str], logs
 
 @contextlib.contextmanager
 def dagster_no_ar(home: Path, env: dict[str, str], logs: Path, timeout: float = 120):
-    """Webserver + daemon on 127.0.0.1; yields the GraphQL port once the code location has loaded."""
+    """Webserver + daemon on 127.0.0.1; yields the GraphQL port once the code location has loaded.
+
+    The webserver starts first and creates the instance's storage: a daemon started with it on a new SQLite home
+    races it to create the same tables ("table … already exists") and one of them dies."""
     porta = porta_livre()
-    comandos = {
-        "webserver": [str(BIN / "dagster-webserver"), "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1",
-                      "-p", str(porta)],
-        "daemon": [str(BIN / "dagster-daemon"), "run", "-w", str(RAIZ / "workspace.yaml")],
-    }
-    with processos_em_grupo(comandos, {**env, "DAGSTER_HOME": str(home)}, logs) as processos:
+    ambiente = {**env, "DAGSTER_HOME": str(home)}
+    webserver = [str(BIN / "dagster-webserver"), "-w", str(RAIZ / "workspace.yaml"), "-h", "127.0.0.1",
+                 "-p", str(porta)]
+    with processos_em_grupo({"webserver": webserver}, ambiente, logs) as web:
         limite = time.monotonic() + timeout
         while not _localizacoes_carregadas(porta):
-            if time.monotonic() > limite or any(p.poll() is not None for p in processos.values()):
+            if time.monotonic() > limite or web["webserver"].poll() is not None:
                 raise RuntimeError(f"Dagster não subiu; veja {logs}")
             time.sleep(0.5)
-        yield porta
+        daemon = [str(BIN / "dagster-daemon"), "run", "-w", str(RAIZ / "workspace.yaml")]
+        with processos_em_grupo({"daemon": daemon}, ambiente, logs):
+            yield porta
 
 
 def materializar_pela_cli(tmp_path: Path, env: dict[str, str], asset: str,

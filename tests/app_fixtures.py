@@ -130,7 +130,7 @@ def baixar_fatura(ctx, store, processo, valor: Decimal, vencimento: dt.date, pdf
                          str(processo.id), sha)
     store.put(chave, pdf, "application/pdf")
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA, classe_rpa="OI")
-    processos.anexar_logs(ctx, {execucao.id: "login no portal ok\nfatura encontrada e baixada"})
+    processos.registrar_rodada(ctx, logs={execucao.id: "login no portal ok\nfatura encontrada e baixada"})
     fatura = processos.FaturaArmazenada(chave, sha, "fatura.pdf", valor, vencimento)
     processos.concluir_download(ctx, execucao.id, fatura, {"arquivo_fatura": chave, **conferencias(ler_fatura(pdf))})
     return pdf

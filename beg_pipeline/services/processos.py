@@ -389,9 +389,3 @@ def execucoes_do_processo(ctx: Contexto, processo_id: IdEntidade) -> list[Execuc
     with ctx.db.leitura() as s:
         return list(s.scalars(select(Execucao).where(Execucao.processo_id == processo_id)
                               .order_by(Execucao.data_inicio)))
-
-
-def anexar_logs(ctx: Contexto, textos: dict[Any, str]) -> None:
-    """Append robot log lines to executions (kept until the retention job archives them), in one transaction."""
-    registrar_rodada(ctx, logs=textos)
-

@@ -50,8 +50,8 @@ def test_backup_restores_every_table(ctx, tmp_path, request):
 def test_old_logs_are_archived_then_trimmed(ctx):
     [p] = mes_com_processos(ctx, n_clientes=1)
     execucao = processos.abrir_execucao(ctx, SISTEMA, p.id, TipoExecucao.DOWNLOAD_FATURA)
-    processos.anexar_logs(ctx, {execucao.id: "Login no portal"})
-    processos.anexar_logs(ctx, {execucao.id: "Buscando fatura"})
+    processos.registrar_rodada(ctx, logs={execucao.id: "Login no portal"})
+    processos.registrar_rodada(ctx, logs={execucao.id: "Buscando fatura"})
     processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "erro 500", ClasseFalha.TRANSITORIA)
     store = object_store_from_settings(ctx.settings)
     assert manutencao.arquivar_logs_antigos(ctx, store, dias=180) == 0

@@ -17,7 +17,7 @@ from beg_pipeline.domain.execucao import TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
 from beg_pipeline.faturas.leitura import conferencias, ler_fatura
 from beg_pipeline.faturas.pdf_fatura import DadosFatura, gerar_pdf_fatura
-from beg_pipeline.services import aprovacoes, processos, upload_manual
+from beg_pipeline.services import aprovacoes, processos, rodada_robos, upload_manual
 from beg_pipeline.storage import chave_fatura, object_store_from_settings
 from tests.builders import ADMIN, mes_com_processos, pessoa, visto
 
@@ -130,7 +130,7 @@ def baixar_fatura(ctx, store, processo, valor: Decimal, vencimento: dt.date, pdf
                          str(processo.id), sha)
     store.put(chave, pdf, "application/pdf")
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA, classe_rpa="OI")
-    processos.registrar_rodada(ctx, logs={execucao.id: "login no portal ok\nfatura encontrada e baixada"})
+    rodada_robos.registrar_rodada(ctx, logs={execucao.id: "login no portal ok\nfatura encontrada e baixada"})
     fatura = processos.FaturaArmazenada(chave, sha, "fatura.pdf", valor, vencimento)
     processos.concluir_download(ctx, execucao.id, fatura, {"arquivo_fatura": chave, **conferencias(ler_fatura(pdf))})
     return pdf

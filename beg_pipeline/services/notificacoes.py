@@ -74,11 +74,11 @@ def notificar_tentativas_esgotadas(ctx: Contexto, processo_id: uuid.UUID, tipo: 
                      chave=f"TENTATIVAS_ESGOTADAS:{tipo}:{processo_id}")
 
 
-def resolver_do_processo(s: Session, processo_id: uuid.UUID, novo_status: str) -> int:
-    """Resolve the open notifications of a process that has just left the statuses that caused them (called by the
+def resolver_dos_processos(s: Session, processo_ids: list[uuid.UUID], novo_status: str) -> int:
+    """Resolve the open notifications of processes that have just left the statuses that caused them (called by the
     status transition, in its transaction)."""
     abertas = s.execute(select(Notificacao.id, Notificacao.status_causa).where(
-        Notificacao.processo_id == processo_id, Notificacao.data_resolucao.is_(None),
+        Notificacao.processo_id.in_(processo_ids), Notificacao.data_resolucao.is_(None),
         Notificacao.status_causa.is_not(None))).all()
     ids = [i for i, causa in abertas if novo_status not in causa.split(",")]
     if ids:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, case, func, insert, select, type_coerce, update
+from sqlalchemy import Row, String, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -131,10 +131,43 @@ def _transitar(s: Session, acao: AcaoProcesso, processo_id: IdEntidade, *, onde:
             raise RegraViolada("A fatura deste processo mudou enquanto você decidia (outro PDF chegou): recarregue "
                                "a página e confira a fatura nova antes de decidir.")
         raise TransicaoInvalida(acao, atual, str(processo_id))
-    notificacoes.resolver_do_processo(s, mudado.id, t.destino.value)  # e.g. "vence em…" once approved and sent
+    _depois_de_transitar(s, acao, [mudado])
+
+
+def transitar_em_lote(s: Session, acao: AcaoProcesso, por_processo: dict[IdEntidade, dict[str, Any]],
+                      **comuns: Any) -> None:
+    """``_transitar`` for many processes (services only): one conditional update moves them all, then each gets its
+    own values (``por_processo``: the same columns for every process). When any process is not where the
+    transition starts, nothing is left half done: ``RegraViolada`` (the caller rolls back and, to learn which one
+    and why, moves them one by one)."""
+    t = TRANSICOES[acao]
+    mudados = s.execute(
+        update(Processo)
+        .where(Processo.id.in_(por_processo), Processo.status_processo == t.origem.value)
+        .values(status_processo=t.destino.value, data_atualizacao=agora(), **comuns)
+        .returning(Processo.id, Processo.mes_ano)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if len(mudados) != len(por_processo):
+        raise RegraViolada(f"{len(por_processo) - len(mudados)} de {len(por_processo)} processos não estão em "
+                           f"{t.origem.value}.")
+    colunas = sorted(next(iter(por_processo.values()), {}))
+    if colunas:
+        tabela = Processo.__table__
+        s.execute(update(tabela).where(tabela.c.id == bindparam("b_id"))
+                  .values({c: bindparam(f"b_{c}") for c in colunas}),
+                  [{"b_id": pid, **{f"b_{c}": v[c] for c in colunas}} for pid, v in por_processo.items()])
+    _depois_de_transitar(s, acao, mudados)
+
+
+def _depois_de_transitar(s: Session, acao: AcaoProcesso, mudados: list[Row]) -> None:
+    """What every committed transition carries: its processes' notifications resolved, its event written."""
+    t = TRANSICOES[acao]
+    notificacoes.resolver_dos_processos(s, [m.id for m in mudados], t.destino.value)  # e.g. "vence em…" once sent
     if t.evento is not None:
-        s.execute(insert(Evento).values(processo_id=mudado.id, mes_ano=mudado.mes_ano, tipo=t.evento.value,
-                                        criado_em=agora()))
+        momento = agora()
+        s.execute(insert(Evento), [{"processo_id": m.id, "mes_ano": m.mes_ano, "tipo": t.evento.value,
+                                    "criado_em": momento} for m in mudados])
 
 
 def _carregar(s: Session, processo_id: IdEntidade) -> Processo:
@@ -150,7 +183,7 @@ def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id: IdEntidade, 
     with ctx.db.transacao() as s:
         momento = agora()
         _transitar(s, AcaoProcesso.UPLOAD_MANUAL, processo_id, upload_manual=True, data_upload_manual=momento,
-                   upload_manual_por_usuario_id=ator.usuario_id, **_campos_fatura(fatura))
+                   upload_manual_por_usuario_id=ator.usuario_id, **campos_fatura(fatura))
         anteriores = s.scalar(select(func.count()).where(
             Execucao.processo_id == processo_id, Execucao.tipo_execucao == TipoExecucao.UPLOAD_MANUAL.value))
         s.add(Execucao(processo_id=processo_id, tipo_execucao=TipoExecucao.UPLOAD_MANUAL.value,
@@ -163,7 +196,12 @@ def registrar_upload_manual(ctx: Contexto, ator: Ator, processo_id: IdEntidade, 
                             sha256_pdf=fatura.sha256, detalhes={"nome_arquivo": fatura.nome_arquivo})
 
 
-def _campos_fatura(fatura: FaturaArmazenada) -> dict[str, Any]:
+DOWNLOAD_PELO_ROBO = {"classe_ultima_falha": None, "upload_manual": False, "data_upload_manual": None,
+                      "upload_manual_por_usuario_id": None}  # a process's invoice came from the robot
+
+
+def campos_fatura(fatura: FaturaArmazenada) -> dict[str, Any]:
+    """A process's columns that describe its invoice."""
     return dict(fatura_s3_key=fatura.chave, caminho_s3_fatura=fatura.chave, fatura_sha256=fatura.sha256,
                 fatura_filename=fatura.nome_arquivo, url_fatura=fatura.url,
                 valor_fatura=fatura.valor, data_vencimento=fatura.vencimento)
@@ -185,7 +223,7 @@ def liberar_nova_tentativa(ctx: Contexto, ator: Ator, processo_id: IdEntidade) -
         auditoria.registrar(s, ator, "LIBERAR_NOVA_TENTATIVA", "processos", processo_id, processo_id=processo_id)
 
 
-_CONTADORES = {
+CONTADORES = {  # per attempt type: the process's attempt counter and when the last one started
     TipoExecucao.DOWNLOAD_FATURA: (Processo.tentativas_download, "ultima_tentativa_download"),
     TipoExecucao.UPLOAD_SAT: (Processo.tentativas_upload_sat, "ultima_tentativa_upload_sat"),
 }
@@ -201,44 +239,19 @@ def abrir_execucao(ctx: Contexto, ator: Ator, processo_id: IdEntidade, tipo: Tip
     ator.exigir(Permissao.EXECUTAR_PIPELINE)
     try:
         with ctx.db.transacao() as s:
-            return _abrir(s, PedidoExecucao(processo_id, parametros, classe_rpa), tipo)
+            return _abrir(s, processo_id, tipo, parametros, classe_rpa)
     except IntegrityError:
-        raise _em_andamento(processo_id, tipo) from None
+        raise em_andamento(processo_id, tipo) from None
 
 
-@dataclass(frozen=True)
-class PedidoExecucao:
-    processo_id: IdEntidade
-    parametros: dict[str, Any] | None = None
-    classe_rpa: str | None = None
-
-
-def abrir_execucoes(ctx: Contexto, ator: Ator, tipo: TipoExecucao,
-                    pedidos: list[PedidoExecucao]) -> dict[IdEntidade, Execucao | Exception]:
-    """``abrir_execucao`` for a round of submits, in one transaction. When any process cannot be opened, each is
-    opened on its own, so one refusal never holds the others back. Per process: its ``Execucao``, or why not."""
-    ator.exigir(Permissao.EXECUTAR_PIPELINE)
-    try:
-        with ctx.db.transacao() as s:
-            return {p.processo_id: _abrir(s, p, tipo) for p in pedidos}
-    except Exception:  # noqa: BLE001 - the round is rolled back and redone process by process
-        resultados: dict[IdEntidade, Execucao | Exception] = {}
-        for p in pedidos:
-            try:
-                resultados[p.processo_id] = abrir_execucao(ctx, ator, p.processo_id, tipo, p.parametros, p.classe_rpa)
-            except Exception as exc:  # noqa: BLE001 - reported per process to the caller
-                resultados[p.processo_id] = exc
-        return resultados
-
-
-def _em_andamento(processo_id: IdEntidade, tipo: TipoExecucao) -> ExecucaoEmAndamento:
+def em_andamento(processo_id: IdEntidade, tipo: TipoExecucao) -> ExecucaoEmAndamento:
     return ExecucaoEmAndamento(f"Já existe uma execução {tipo.value} em andamento para o processo {processo_id}.")
 
 
-def _abrir(s: Session, pedido: PedidoExecucao, tipo: TipoExecucao) -> Execucao:
-    contador, coluna_data = _CONTADORES[tipo]
+def _abrir(s: Session, processo_id: IdEntidade, tipo: TipoExecucao, parametros: dict[str, Any] | None,
+           classe_rpa: str | None) -> Execucao:
+    contador, coluna_data = CONTADORES[tipo]
     exigido = status_exigido(tipo)
-    processo_id = pedido.processo_id
     momento = agora()
     resultado = s.execute(
         update(Processo)
@@ -252,34 +265,14 @@ def _abrir(s: Session, pedido: PedidoExecucao, tipo: TipoExecucao) -> Execucao:
     do_tipo = (Execucao.processo_id == processo_id, Execucao.tipo_execucao == tipo.value)
     executando = Execucao.status_execucao == StatusExecucao.EXECUTANDO.value
     if s.scalar(select(Execucao.id).where(*do_tipo, executando)):
-        raise _em_andamento(processo_id, tipo)
+        raise em_andamento(processo_id, tipo)
     numero = (s.scalar(select(func.max(Execucao.numero_tentativa)).where(*do_tipo)) or 0) + 1
     execucao = Execucao(processo_id=processo_id, tipo_execucao=tipo.value, numero_tentativa=numero,
                         status_execucao=StatusExecucao.EXECUTANDO.value, data_inicio=momento,
-                        parametros_entrada=pedido.parametros, classe_rpa_utilizada=pedido.classe_rpa)
+                        parametros_entrada=parametros, classe_rpa_utilizada=classe_rpa)
     s.add(execucao)
     s.flush()
     return execucao
-
-
-def registrar_job(ctx: Contexto, execucao_id: IdEntidade, job_id: str) -> None:
-    """Remember the robot's job id for a running attempt (so a crash can adopt it)."""
-    registrar_rodada(ctx, jobs={execucao_id: job_id})
-
-
-def registrar_rodada(ctx: Contexto, *, jobs: dict[Any, str] | None = None, logs: dict[Any, str] | None = None) -> None:
-    """A polling round's bookkeeping in one transaction: the job ids of running attempts (so a crash can adopt
-    them), and robot log lines appended to executions (the database appends: no read-modify-write)."""
-    if not jobs and not logs:
-        return
-    with ctx.db.transacao() as s:
-        for execucao_id, job_id in (jobs or {}).items():
-            s.execute(update(Execucao).where(Execucao.id == execucao_id, Execucao.status_execucao == "EXECUTANDO")
-                      .values(job_id=job_id))
-        for execucao_id, texto in (logs or {}).items():
-            s.execute(update(Execucao).where(Execucao.id == execucao_id)
-                      .values(mensagem_log=case((func.coalesce(Execucao.mensagem_log, "") == "", texto),
-                                                else_=Execucao.mensagem_log + "\n" + texto)))
 
 
 def falhar_execucao(ctx: Contexto, execucao_id: IdEntidade, status: StatusExecucao, mensagem: str,
@@ -305,33 +298,12 @@ def concluir_download(ctx: Contexto, execucao_id: IdEntidade, fatura: FaturaArma
         _concluir_download(s, execucao_id, fatura, resultado)
 
 
-def concluir_downloads(ctx: Contexto, conclusoes: list[tuple[IdEntidade, FaturaArmazenada, dict[str, Any]]]
-                       ) -> dict[IdEntidade, Exception | None]:
-    """``concluir_download`` for a polling round, in one transaction. When any attempt cannot be concluded, each is
-    concluded on its own, so one stale attempt never undoes the others. Per execution: None, or why not."""
-    try:
-        with ctx.db.transacao() as s:
-            for execucao_id, fatura, resultado in conclusoes:
-                _concluir_download(s, execucao_id, fatura, resultado)
-        return dict.fromkeys((c[0] for c in conclusoes), None)
-    except Exception:  # noqa: BLE001 - the round is rolled back and redone attempt by attempt
-        resultados: dict[IdEntidade, Exception | None] = {}
-        for execucao_id, fatura, resultado in conclusoes:
-            try:
-                concluir_download(ctx, execucao_id, fatura, resultado)
-                resultados[execucao_id] = None
-            except Exception as exc:  # noqa: BLE001 - reported per attempt to the caller
-                resultados[execucao_id] = exc
-        return resultados
-
-
 def _concluir_download(s: Session, execucao_id: IdEntidade, fatura: FaturaArmazenada,
                        resultado: dict[str, Any]) -> None:
     processo_id = s.scalar(select(Execucao.processo_id).where(Execucao.id == execucao_id))
     if not _fechar(s, execucao_id, StatusExecucao.CONCLUIDO, resultado_saida=resultado, url_arquivo_s3=fatura.chave):
         raise RegraViolada(f"A execução {execucao_id} não está mais em andamento.")
-    _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, processo_id, classe_ultima_falha=None, upload_manual=False,
-               data_upload_manual=None, upload_manual_por_usuario_id=None, **_campos_fatura(fatura))
+    _transitar(s, AcaoProcesso.DOWNLOAD_CONCLUIDO, processo_id, **DOWNLOAD_PELO_ROBO, **campos_fatura(fatura))
     auditoria.registrar(s, SISTEMA, "DOWNLOAD_CONCLUIDO", "processos", processo_id, processo_id=processo_id,
                         sha256_pdf=fatura.sha256)
 

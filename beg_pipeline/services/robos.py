@@ -43,7 +43,7 @@ from beg_pipeline.rpa.contrato import (
 )
 from beg_pipeline.rpa.lote import CallbacksLote, Desfecho, ItemLote, TipoDesfecho, executar_lote, parametros_lote
 from beg_pipeline.seguranca import SegredoIlegivel
-from beg_pipeline.services import notificacoes, processos
+from beg_pipeline.services import notificacoes, processos, rodada_robos
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.services.vagas_robo import VagasRobo
 from beg_pipeline.storage.base import ObjectStore, chave_fatura
@@ -109,8 +109,8 @@ class _Registro(CallbacksLote):
 
     def antes_de_submeter_lote(self, itens: list[ItemLote]) -> dict[str, str]:
         """The round's execution rows, in one transaction, before any of its submits."""
-        abertas = processos.abrir_execucoes(self.ctx, SISTEMA, self.tipo, [
-            processos.PedidoExecucao(self.trabalhos[item.chave].processo_id, item.pedido.payload(redigido=True),
+        abertas = rodada_robos.abrir_execucoes(self.ctx, SISTEMA, self.tipo, [
+            rodada_robos.PedidoExecucao(self.trabalhos[item.chave].processo_id, item.pedido.payload(redigido=True),
                                      item.operadora) for item in itens])
         recusados = {}
         for item in itens:
@@ -156,7 +156,7 @@ class _Registro(CallbacksLote):
                      "seguem com os robôs (linhas dos robôs na saída stdout desta execução)")
         try:
             if self._jobs or self._linhas_execucao:
-                processos.registrar_rodada(self.ctx, jobs=self._jobs, logs={
+                rodada_robos.registrar_rodada(self.ctx, jobs=self._jobs, logs={
                     eid: "\n".join(linhas) for eid, linhas in self._linhas_execucao.items()})
                 self._jobs, self._linhas_execucao = {}, {}
         finally:
@@ -310,7 +310,7 @@ def _resolver_incerto(ctx: Contexto, client: RpaClient, trabalho: Trabalho, log:
         log(f"{trabalho.cliente}: o envio anterior segue incerto ({exc})")
         return False
     if job is not None:
-        processos.registrar_job(ctx, trabalho.execucao_id, job.job_id)
+        rodada_robos.registrar_job(ctx, trabalho.execucao_id, job.job_id)
         trabalho.job_id = job.job_id
         trabalho.conhecidos.add(job.job_id)
         log(f"{trabalho.cliente}: o envio incerto criou o job {job.job_id}; adotado")
@@ -366,7 +366,7 @@ def _adotar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, trabalhos: lis
                 execucao = processos.abrir_execucao(ctx, SISTEMA, trabalho.processo_id, tipo,
                                                     parametros=trabalho.pedido.payload(redigido=True),
                                                     classe_rpa=trabalho.operadora)
-            processos.registrar_job(ctx, execucao.id, job.job_id)
+            rodada_robos.registrar_job(ctx, execucao.id, job.job_id)
             trabalho.execucao_id, trabalho.job_id = execucao.id, job.job_id
         elif execucao is not None:
             processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU,
@@ -433,7 +433,7 @@ def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano
         return _guardar_fatura(ctx, store, particao, trabalho, resultado, pdf)
 
     def concluir(pares: list[tuple[Trabalho, Desfecho]]) -> dict[uuid.UUID, Exception | None]:
-        erros = processos.concluir_downloads(ctx, [
+        erros = rodada_robos.concluir_downloads(ctx, [
             (trabalho.execucao_id, desfecho.preparo.fatura, {**desfecho.preparo.detalhes, "job_id": desfecho.job_id})
             for trabalho, desfecho in pares])
         return {trabalho.processo_id: erros[trabalho.execucao_id] for trabalho, _ in pares}

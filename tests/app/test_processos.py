@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA, Perfil
-from beg_pipeline.services import aprovacoes, auditoria, processos
+from beg_pipeline.services import aprovacoes, auditoria, processos, rodada_robos
 from beg_pipeline.services.demo import csv_demo
 from beg_pipeline.services.importacao_clientes import importar_clientes
 from tests.app_fixtures import (
@@ -76,7 +76,7 @@ def test_operador_sends_a_failed_process_back_for_a_new_download(ctx, store, app
     pessoa(ctx, Perfil.OPERADOR, "operador@beg.com.br")
     pessoa(ctx, Perfil.APROVADOR, "aprovador@beg.com.br")
     execucao = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.DOWNLOAD_FATURA)
-    processos.registrar_rodada(ctx, logs={execucao.id: "portal: usuário ou senha inválidos"})
+    rodada_robos.registrar_rodada(ctx, logs={execucao.id: "portal: usuário ou senha inválidos"})
     processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "senha do portal recusada",
                               ClasseFalha.CREDENCIAIS)
 
@@ -110,7 +110,7 @@ def test_detail_shows_the_sat_protocol_readable_audit_details_and_robot_log_in_l
     baixar_fatura(ctx, store, processo, Decimal("10.00"), dt.date(2026, 12, 10))
     aprovacoes.aprovar(ctx, aprovador, processo.id, sha256=visto(ctx, processo.id))
     envio = processos.abrir_execucao(ctx, SISTEMA, processo.id, TipoExecucao.UPLOAD_SAT)
-    processos.registrar_rodada(ctx, logs={envio.id: "2026-12-02T13:00:05+00:00 INFO protocolo recebido"})
+    rodada_robos.registrar_rodada(ctx, logs={envio.id: "2026-12-02T13:00:05+00:00 INFO protocolo recebido"})
     processos.concluir_envio_sat(ctx, envio.id, {"protocolo": "SAT-7F3A9C", "job_id": "job-42"})
     at = ir(entrar("aprovador@beg.com.br"), "processo_detalhe", id=str(processo.id))
     campos = dict(zip(*at.dataframe[0].value.T.values, strict=True))

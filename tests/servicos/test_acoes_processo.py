@@ -20,7 +20,7 @@ from beg_pipeline.domain.processo import TransicaoInvalida
 from beg_pipeline.rpa.contrato import PedidoDownload, RpaClient
 from beg_pipeline.rpa.simulador import Simulador
 from beg_pipeline.seguranca import rpa_token
-from beg_pipeline.services import acoes_processo, aprovacoes, processos, robos, upload_manual
+from beg_pipeline.services import acoes_processo, aprovacoes, processos, robos, rodada_robos, upload_manual
 from beg_pipeline.services.contexto import Contexto, RegraViolada
 from beg_pipeline.settings import Settings
 from beg_pipeline.storage.factory import object_store_from_settings
@@ -187,7 +187,7 @@ def _submeter_download(ctx: Contexto, client: RpaClient, processo) -> Execucao:
     pedido = PedidoDownload(login=cliente.login_portal, senha=ctx.cofre.decifrar(cliente.senha_portal),
                             filtro=cliente.filtro, cnpj=cliente.cnpj, processo_id=str(processo.id))
     aceito = client.submeter_download(cliente.operadora.codigo, pedido)
-    processos.registrar_job(ctx, execucao.id, aceito.job_id)
+    rodada_robos.registrar_job(ctx, execucao.id, aceito.job_id)
     return processos.execucoes_do_processo(ctx, processo.id)[-1]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from beg_pipeline.db.models import Execucao
 from beg_pipeline.domain.execucao import ClasseFalha, StatusExecucao, TipoExecucao
 from beg_pipeline.domain.perfis import SISTEMA
-from beg_pipeline.services import manutencao, processos
+from beg_pipeline.services import manutencao, processos, rodada_robos
 from beg_pipeline.storage import object_store_from_settings
 from tests.builders import baixar, mes_com_processos
 from tests.conftest import POSTGRES_URL
@@ -50,8 +50,8 @@ def test_backup_restores_every_table(ctx, tmp_path, request):
 def test_old_logs_are_archived_then_trimmed(ctx):
     [p] = mes_com_processos(ctx, n_clientes=1)
     execucao = processos.abrir_execucao(ctx, SISTEMA, p.id, TipoExecucao.DOWNLOAD_FATURA)
-    processos.registrar_rodada(ctx, logs={execucao.id: "Login no portal"})
-    processos.registrar_rodada(ctx, logs={execucao.id: "Buscando fatura"})
+    rodada_robos.registrar_rodada(ctx, logs={execucao.id: "Login no portal"})
+    rodada_robos.registrar_rodada(ctx, logs={execucao.id: "Buscando fatura"})
     processos.falhar_execucao(ctx, execucao.id, StatusExecucao.FALHOU, "erro 500", ClasseFalha.TRANSITORIA)
     store = object_store_from_settings(ctx.settings)
     assert manutencao.arquivar_logs_antigos(ctx, store, dias=180) == 0

@@ -162,6 +162,7 @@ class _Acompanhamento:
     resultado: ResultadoDownload | None = None
     vaga: str | None = None  # the robot slot held while the job is submitted or followed
     status_visto: str | None = None  # the job's last known state: unchanged in the job list, no status call
+    robo_livre: bool = False  # the job list shows it ended: its robot takes the next job while its status is asked
 
 
 class _Lote:
@@ -245,7 +246,7 @@ class _Lote:
     def lancar(self, pool: ThreadPoolExecutor) -> None:
         """Submit queued items within this batch's caps and the slots the budget grants; free the slots of jobs
         that ended. Items without a slot stay queued for the next round."""
-        ocupados = [a for a in self.ativos if a.fase is not _Fase.BUSCANDO]
+        ocupados = [a for a in self.ativos if a.fase is not _Fase.BUSCANDO and not a.robo_livre]
         por_operadora = Counter(a.item.operadora.upper() for a in ocupados)
         livres = self.max_concorrencia - len(ocupados)
         candidatos: list[ItemLote] = []
@@ -360,7 +361,9 @@ class _Lote:
 
     def consultar(self, pool: ThreadPoolExecutor) -> None:
         """One ``GET /jobs?limit=`` for the states of every job followed; then, concurrently, ``GET /status`` for
-        the jobs whose state changed or that the list does not show (all of them when the list fails)."""
+        the jobs whose state changed or that the list does not show (all of them when the list fails). Jobs the list
+        shows ended free their robot slots at once, and the queue's next jobs are submitted while the statuses of
+        the ended ones are asked (their results and logs)."""
         seguidos = [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]
         if not seguidos:
             return
@@ -370,9 +373,14 @@ class _Lote:
             listado = estados.get(a.item.job_id) if estados is not None else None
             if listado is not None and listado == a.status_visto:
                 self._verificar_prazo(a)  # unchanged: no status call
-            else:
-                mudaram.append(a)
+                continue
+            mudaram.append(a)
+            if listado in ESTADOS_TERMINAIS:
+                a.robo_livre = True
+                self._soltar(a)
         respostas = [(a, pool.submit(self.client.status, a.item.job_id)) for a in mudaram]
+        if self.fila and any(a.robo_livre for a in mudaram):
+            self.lancar(pool)
         for a, futuro in respostas:
             exc = futuro.exception()
             if exc is None:
@@ -569,7 +577,8 @@ def executar_lote(
         else:
             lote.fila.append(item)
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
-    with (ThreadPoolExecutor(max_workers=max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool,
+    # a round's status calls and the submits of the robots they freed run together: up to 2 per slot
+    with (ThreadPoolExecutor(max_workers=2 * max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool,
           ThreadPoolExecutor(max_workers=max_concorrencia, thread_name_prefix="rpa-arquivos") as lote.arquivos):
         try:
             if lote.ativos:

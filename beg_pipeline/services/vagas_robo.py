@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from beg_pipeline.db.models import VagaRobo
@@ -29,6 +29,8 @@ from beg_pipeline.rpa.vagas import Acerto
 from beg_pipeline.services.contexto import Contexto
 
 log = logging.getLogger(__name__)
+_VAGAS = VagaRobo.__table__
+_JOB_DA_VAGA = update(_VAGAS).where(_VAGAS.c.id == bindparam("b_id")).values(job_id=bindparam("b_job"))
 
 
 def dono_atual() -> str:
@@ -86,8 +88,8 @@ class VagasRobo:
             soltas = [uuid.UUID(v) for v in liberar]
             if soltas:
                 s.execute(delete(VagaRobo).where(VagaRobo.id.in_(soltas), VagaRobo.dono == self.dono))
-            for vaga, job_id in associar.items():
-                s.execute(update(VagaRobo).where(VagaRobo.id == uuid.UUID(vaga)).values(job_id=job_id))
+            if associar:
+                s.execute(_JOB_DA_VAGA, [{"b_id": uuid.UUID(v), "b_job": j} for v, j in associar.items()])
             if self._renovacao_devida():
                 self._renovar(s, agora)
             if not pedir:

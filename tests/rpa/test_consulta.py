@@ -100,3 +100,43 @@ def test_a_job_adopted_after_an_uncertain_submit_is_polled_even_if_already_done(
     assert [d.tipo for d in desfechos.values()] == [TipoDesfecho.COMPLETED] * 3
     for chave in desfechos:
         assert any(linha.message == "Download concluído" for linha in registro.linhas[chave]), registro.linhas
+
+
+class Cronologia:
+    """The robot API as the batch sees it, with when each submit and status call started and ended."""
+
+    def __init__(self, real):
+        self._real, self.chamadas = real, []
+
+    def _medir(self, nome, chave, chamada, *args):
+        inicio = time.monotonic()
+        try:
+            return chamada(*args)
+        finally:
+            self.chamadas.append((nome, chave, inicio, time.monotonic()))
+
+    def submeter_download(self, operadora, pedido, ignorar=frozenset()):
+        return self._medir("submit", pedido.processo_id, self._real.submeter_download, operadora, pedido, ignorar)
+
+    def status(self, job_id):
+        return self._medir("status", job_id, self._real.status, job_id)
+
+    def __getattr__(self, nome):
+        return getattr(self._real, nome)
+
+
+def test_a_robot_the_job_list_shows_free_takes_the_next_job_before_the_ended_jobs_status_is_back(store):
+    """One robot slot, two jobs, a 0.2 s round trip: the list shows the first job ended, so the second is submitted
+    while the first one's status (result and log) is still on its way, not one round trip later."""
+    config = SimuladorConfig(latencia_s=0.1, jitter_s=0.0, capacidade=1, rtt_s=0.2)
+    with Simulador(config, token=TOKEN, object_store=store, bucket="beg") as sim:
+        api = Cronologia(cliente(sim))
+        primeiro, segundo = itens(2)
+        desfechos = executar_lote(api, [primeiro, segundo], max_concorrencia=1, max_por_operadora=1,
+                                  job_timeout_s=30, poll_interval_s=0.05, object_store=store, bucket="beg")
+    assert [d.tipo for d in desfechos.values()] == [TipoDesfecho.COMPLETED] * 2
+    job_1 = desfechos[primeiro.chave].job_id
+    [submit_2] = [c for c in api.chamadas if c[:2] == ("submit", segundo.chave)]
+    fim_do_status_final_1 = max(c[3] for c in api.chamadas if c[:2] == ("status", job_1))
+    assert submit_2[2] < fim_do_status_final_1, api.chamadas
+    assert sim.max_em_voo == 1  # the slot was free: the robot API never saw two jobs at once

@@ -121,7 +121,10 @@ def test_concurrency_limits_and_callbacks_in_calling_thread(store):
             poll_interval_s=0.02, callbacks=contador,
         )
     assert all(d.tipo is TipoDesfecho.COMPLETED for d in desfechos.values())
-    assert contador.total_maximo == 5 and max(contador.maximo.values()) == 2
+    # the caps bound jobs in flight at the robot API: a job the list shows ended frees its slot before the batch has
+    # its status (result and log), so more items than the cap may be between submit and outcome at once
+    assert sim.max_em_voo == 5 and max(sim.max_em_voo_por_operadora.values()) == 2
+    assert contador.total_maximo >= 5 and max(contador.maximo.values()) >= 2
     assert contador.threads == {threading.current_thread().name}
 
 

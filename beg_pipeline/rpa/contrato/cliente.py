@@ -150,7 +150,8 @@ class RpaClient:
         from beg_pipeline.seguranca import rpa_token
 
         opcoes.setdefault("timeout_s", settings.rpa_timeout_s)
-        opcoes.setdefault("pool_maxsize", settings.rpa_max_concurrency + 8)
+        # a round's submits and status calls go out together (``rpa.lote``): one connection each
+        opcoes.setdefault("pool_maxsize", 2 * settings.rpa_max_concurrency + 8)
         opcoes.setdefault("arquivos", RegrasArquivos.from_settings(settings))
         return cls(settings.rpa_url, rpa_token(settings), **opcoes)
 

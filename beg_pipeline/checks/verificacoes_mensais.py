@@ -30,8 +30,10 @@ def verificacoes_mensais(particoes: dg.PartitionsDefinition) -> list[dg.AssetChe
                                    metadata={"presas": len(presas), "execucoes": tabela(presas)})
 
     @dg.asset_check(asset="faturas", partitions_def=particoes,
-                    description="Cada fatura guardada do mês existe no armazenamento, é um PDF legível e não "
-                                "repete o PDF de outro processo. Metadados: problemas (quantidade) e a tabela.")
+                    description="Cada fatura guardada do mês existe no armazenamento com o conteúdo registrado "
+                                "(SHA-256), é um PDF legível (conferido de novo só o que não passou pela conferência "
+                                "na chegada, como PDFs do legado) e não repete o PDF de outro processo. Metadados: "
+                                "problemas (quantidade) e a tabela.")
     def faturas_legiveis_e_unicas(context: dg.AssetCheckExecutionContext, banco: BancoResource,
                                   armazenamento: ArmazenamentoResource) -> dg.AssetCheckResult:
         problemas = verificacoes.faturas_com_problema(banco.contexto(), armazenamento.store(),

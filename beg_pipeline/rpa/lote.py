@@ -1,8 +1,9 @@
 """Batch runner: submit many robot jobs with bounded concurrency, follow them all, report each outcome.
 
 Every callback runs in the thread that called ``executar_lote`` (so it may write to the
-database without locking games), except ``preparar_pdf``. The HTTP submits and status calls run in one thread pool;
-file downloads and ``preparar_pdf`` in another, so the loop keeps robot slots busy while files are handled.
+database without locking games), except ``preparar_pdf``. The HTTP submits, the status calls, and the file downloads
+with ``preparar_pdf`` run in three thread pools, so the loop keeps robot slots busy while statuses are asked and
+files are handled.
 
 Robot slots come from a ``Vagas`` budget (``rpa.vagas``): one slot is taken before each submit and freed when the job
 ends; a batch that finds none free keeps following its own jobs and asks again every round. Polling does not grow
@@ -184,6 +185,7 @@ class _Lote:
         self.liberar: list[str] = []  # slots to free at the next exchange with the budget
         self.associar: dict[str, str] = {}  # slot -> job id, recorded at the next exchange
         self.aguardando_desde: float | None = None
+        self.envios: ThreadPoolExecutor | None = None  # submits: never queued behind a round's status calls
         self.arquivos: ThreadPoolExecutor | None = None  # file downloads + preparar_pdf, apart from the submits
         self.fila: deque[ItemLote] = deque()
         self.ativos: list[_Acompanhamento] = []
@@ -243,7 +245,7 @@ class _Lote:
 
     # ------------------------------------------------------------------ submits
 
-    def lancar(self, pool: ThreadPoolExecutor) -> None:
+    def lancar(self) -> None:
         """Submit queued items within this batch's caps and the slots the budget grants; free the slots of jobs
         that ended. Items without a slot stay queued for the next round."""
         ocupados = [a for a in self.ativos if a.fase is not _Fase.BUSCANDO and not a.robo_livre]
@@ -276,7 +278,7 @@ class _Lote:
             if item.chave in recusados:
                 self._falhar(a, recusados[item.chave])
                 continue
-            a.futuro = pool.submit(self._submeter, item)
+            a.futuro = self.envios.submit(self._submeter, item)
             self.ativos.append(a)
         self.fila.extendleft(reversed(negados))
         if candidatos:
@@ -380,7 +382,7 @@ class _Lote:
                 self._soltar(a)
         respostas = [(a, pool.submit(self.client.status, a.item.job_id)) for a in mudaram]
         if self.fila and any(a.robo_livre for a in mudaram):
-            self.lancar(pool)
+            self.lancar()
         for a, futuro in respostas:
             exc = futuro.exception()
             if exc is None:
@@ -525,6 +527,12 @@ class _Lote:
             self._falhar(a, motivo, incerto=True)  # the job exists and may still finish: follow it later
 
 
+def chamadas_simultaneas(max_concorrencia: int) -> int:
+    """Threads of each pool of a batch (submits; status calls; file downloads): one per slot, bounded — past a few
+    dozen, more threads only contend for the GIL."""
+    return min(max_concorrencia + 2, 48)
+
+
 def parametros_lote(settings: Settings) -> dict[str, Any]:
     """The batch limits from the settings: ``executar_lote(client, itens, **parametros_lote(settings), ...)``."""
     return {
@@ -577,9 +585,10 @@ def executar_lote(
         else:
             lote.fila.append(item)
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
-    # a round's status calls and the submits of the robots they freed run together: up to 2 per slot
-    with (ThreadPoolExecutor(max_workers=2 * max_concorrencia + 2, thread_name_prefix="rpa-lote") as pool,
-          ThreadPoolExecutor(max_workers=max_concorrencia, thread_name_prefix="rpa-arquivos") as lote.arquivos):
+    simultaneas = chamadas_simultaneas(max_concorrencia)
+    with (ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-lote") as pool,
+          ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-envios") as lote.envios,
+          ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-arquivos") as lote.arquivos):
         try:
             if lote.ativos:
                 adotadas = lote.vagas.adotar([(a.item.operadora.upper(), a.item.job_id) for a in lote.ativos])
@@ -589,7 +598,7 @@ def executar_lote(
             while lote.fila or lote.ativos:
                 if lote.api_perdida:
                     lote.desistir()
-                lote.lancar(pool)
+                lote.lancar()
                 dormir(max(0.0, poll_interval_s - (relogio() - rodada)))  # one round per interval, work included
                 rodada = relogio()
                 lote.vagas.renovar()

@@ -150,7 +150,7 @@ class RpaClient:
         from beg_pipeline.seguranca import rpa_token
 
         opcoes.setdefault("timeout_s", settings.rpa_timeout_s)
-        # a round's submits and status calls go out together (``rpa.lote``): one connection each
+        # one connection per call a batch makes at once (``rpa.lote``), and a few for its file downloads
         opcoes.setdefault("pool_maxsize", 2 * settings.rpa_max_concurrency + 8)
         opcoes.setdefault("arquivos", RegrasArquivos.from_settings(settings))
         return cls(settings.rpa_url, rpa_token(settings), **opcoes)

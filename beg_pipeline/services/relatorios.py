@@ -1,12 +1,15 @@
-"""The monthly report: a pandas summary of the month, stored as CSV and XLSX."""
+"""The monthly report: a pandas summary of the month, stored as CSV and XLSX.
+
+pandas is imported where it is used: loading the code location (every CLI command, every run) does not pay for it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 
 from beg_pipeline.db.models import Cliente, Execucao, Operadora, Processo
@@ -16,6 +19,9 @@ from beg_pipeline.domain.prazos import SituacaoVencimento, situacao_vencimento
 from beg_pipeline.domain.processo import StatusProcesso
 from beg_pipeline.services.contexto import Contexto
 from beg_pipeline.storage.base import ObjectStore, chave
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INICIO_DE_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a CSV cell as a formula
 COLUNAS = ["processo_id", "cliente", "cnpj", "operadora", "filtro", "status_processo", "valor_fatura",
@@ -54,6 +60,8 @@ class RelatorioMensal:
 
 
 def _processos(ctx: Contexto, mes_ano: str) -> pd.DataFrame:
+    import pandas as pd
+
     with ctx.db.leitura() as s:
         linhas = s.execute(
             select(Processo.id.label("processo_id"), Cliente.razao_social.label("cliente"), Cliente.cnpj,
@@ -70,6 +78,8 @@ def _processos(ctx: Contexto, mes_ano: str) -> pd.DataFrame:
 
 
 def _execucoes(ctx: Contexto, mes_ano: str) -> pd.DataFrame:
+    import pandas as pd
+
     with ctx.db.leitura() as s:
         linhas = s.execute(
             select(Execucao.status_execucao, Execucao.classe_falha)
@@ -81,6 +91,8 @@ def _execucoes(ctx: Contexto, mes_ano: str) -> pd.DataFrame:
 
 
 def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMensal:
+    import pandas as pd
+
     calendario.particao_de_mes_ano(mes_ano)
     df = _processos(ctx, mes_ano)
     pendentes = df["status_processo"] != StatusProcesso.UPLOAD_REALIZADO.value
@@ -111,6 +123,8 @@ def gerar_relatorio(ctx: Contexto, mes_ano: str, hoje: dt.date) -> RelatorioMens
 
 def armazenar_relatorio(relatorio: RelatorioMensal, store: ObjectStore) -> dict[str, str]:
     """CSV (one row per process) and XLSX (one sheet per table) under ``relatorios/AAAA-MM/``."""
+    import pandas as pd
+
     pasta = calendario.particao_de_mes_ano(relatorio.mes_ano)[:7]
     csv_bytes = _texto_escapado(relatorio.processos).to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
     xlsx = io.BytesIO()
@@ -129,6 +143,8 @@ def armazenar_relatorio(relatorio: RelatorioMensal, store: ObjectStore) -> dict[
 
 def _texto_escapado(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula (a client named ``=HYPERLINK(…)``) get a leading ``'``."""
+    import pandas as pd
+
     def escapar(valor: object) -> object:
         return f"'{valor}" if isinstance(valor, str) and valor.startswith(INICIO_DE_FORMULA) else valor
 

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-import pandas as pd
 from sqlalchemy import Float, String, func, select, type_coerce
 
 from beg_pipeline.db.models import Auditoria, Cliente, Execucao, Operadora, Processo, agora
@@ -92,6 +91,8 @@ def faturas_com_problema(ctx: Contexto, store: ObjectStore, mes_ano: str) -> lis
 def anomalias_de_valor(ctx: Contexto, mes_ano: str) -> list[dict]:
     """Invoices farther than ``settings.limiar_anomalia`` (0.5 = 50 %) from the median of the client's previous 6
     amounts."""
+    import pandas as pd  # here: loading the code location does not pay for pandas
+
     with ctx.db.leitura() as s:
         clientes = select(Processo.cliente_id).where(Processo.mes_ano == mes_ano, Processo.valor_fatura.is_not(None))
         linhas = s.execute(select(type_coerce(Processo.id, String), type_coerce(Processo.cliente_id, String),

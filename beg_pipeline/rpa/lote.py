@@ -3,7 +3,7 @@
 Every callback runs in the thread that called ``executar_lote`` (so it may write to the
 database without locking games), except ``preparar_pdf``. The HTTP submits, the status calls, and the file downloads
 with ``preparar_pdf`` run in three thread pools, so the loop keeps robot slots busy while statuses are asked and
-files are handled.
+files are handled; it never waits on a call: between rounds it harvests each call as it finishes.
 
 Robot slots come from a ``Vagas`` budget (``rpa.vagas``): one slot is taken before each submit and freed when the job
 ends; a batch that finds none free keeps following its own jobs and asks again every round. Polling does not grow
@@ -20,7 +20,7 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -132,8 +132,8 @@ class CallbacksLote:
         """Final outcome of the item."""
 
     def fim_da_rodada(self) -> None:
-        """Once per polling round, after every status of the round was handled, and once at the end
-        (e.g. write the round's log lines in one go)."""
+        """Once per polling round, after the statuses that arrived since the last round were handled, and once at
+        the end (e.g. write the round's log lines in one go)."""
 
     def interrompido(self, item: ItemLote, cancelado: bool) -> None:
         """The batch was interrupted (Dagster run terminated, Ctrl-C) while the item's job was in flight;
@@ -159,7 +159,7 @@ class _Acompanhamento:
     criado: float
     inicio: float = 0.0  # when the job id became known (job timeout counts from here)
     linhas_vistas: int = 0
-    futuro: Future | None = None
+    futuro: Future | None = None  # the call in flight: submit, status (ACOMPANHANDO) or file (BUSCANDO)
     resultado: ResultadoDownload | None = None
     vaga: str | None = None  # the robot slot held while the job is submitted or followed
     status_visto: str | None = None  # the job's last known state: unchanged in the job list, no status call
@@ -186,6 +186,7 @@ class _Lote:
         self.associar: dict[str, str] = {}  # slot -> job id, recorded at the next exchange
         self.aguardando_desde: float | None = None
         self.envios: ThreadPoolExecutor | None = None  # submits: never queued behind a round's status calls
+        self.consultas: ThreadPoolExecutor | None = None  # status calls
         self.arquivos: ThreadPoolExecutor | None = None  # file downloads + preparar_pdf, apart from the submits
         self.fila: deque[ItemLote] = deque()
         self.ativos: list[_Acompanhamento] = []
@@ -323,12 +324,17 @@ class _Lote:
         return pdf, self.callbacks.preparar_pdf(item, resultado, pdf)
 
     def colher(self) -> None:
-        """Results of finished submits and file downloads."""
+        """Results of finished submits, status calls and file downloads."""
         for a in [a for a in self.ativos if a.futuro is not None and a.futuro.done()]:
             futuro, a.futuro = a.futuro, None
             exc = futuro.exception()
             if a.fase is _Fase.SUBMETENDO:
                 self._submit_colhido(a, futuro, exc)
+            elif a.fase is _Fase.ACOMPANHANDO:
+                if exc is None:
+                    self._status_recebido(a, futuro.result())
+                else:
+                    self._status_falhou(a, exc)
             elif exc is None:
                 self.ativos.remove(a)
                 pdf, preparo = futuro.result()
@@ -361,17 +367,33 @@ class _Lote:
 
     # ------------------------------------------------------------------ polling
 
-    def consultar(self, pool: ThreadPoolExecutor) -> None:
-        """One ``GET /jobs?limit=`` for the states of every job followed; then, concurrently, ``GET /status`` for
-        the jobs whose state changed or that the list does not show (all of them when the list fails). Jobs the list
-        shows ended free their robot slots at once, and the queue's next jobs are submitted while the statuses of
-        the ended ones are asked (their results and logs)."""
+    def esperar(self, ate: float) -> None:
+        """Until ``ate`` (``relogio``), harvesting submits, statuses and files as each finishes; returns early once
+        the batch has nothing left."""
+        while self.fila or self.ativos:
+            restante = ate - self.relogio()
+            if restante <= 0:
+                return
+            em_voo = [a.futuro for a in self.ativos if a.futuro is not None]
+            if not em_voo:
+                time.sleep(restante)
+                return
+            if wait(em_voo, timeout=restante, return_when=FIRST_COMPLETED).done:
+                self.colher()
+
+    def consultar(self) -> None:
+        """One ``GET /jobs?limit=`` for the states of every job followed; then ``GET /status``, in the background,
+        for the jobs whose state changed or that the list does not show (all of them when the list fails). Jobs the
+        list shows ended free their robot slots at once, and the queue's next jobs are submitted before their
+        statuses (results and logs) are asked. A job whose status call is still in flight is not asked again."""
         seguidos = [a for a in self.ativos if a.fase is _Fase.ACOMPANHANDO]
         if not seguidos:
             return
         estados = self._lista_de_jobs(len(seguidos))
         mudaram = []
         for a in seguidos:
+            if a.futuro is not None:
+                continue
             listado = estados.get(a.item.job_id) if estados is not None else None
             if listado is not None and listado == a.status_visto:
                 self._verificar_prazo(a)  # unchanged: no status call
@@ -380,15 +402,10 @@ class _Lote:
             if listado in ESTADOS_TERMINAIS:
                 a.robo_livre = True
                 self._soltar(a)
-        respostas = [(a, pool.submit(self.client.status, a.item.job_id)) for a in mudaram]
         if self.fila and any(a.robo_livre for a in mudaram):
             self.lancar()
-        for a, futuro in respostas:
-            exc = futuro.exception()
-            if exc is None:
-                self._status_recebido(a, futuro.result())
-            else:
-                self._status_falhou(a, exc)
+        for a in mudaram:
+            a.futuro = self.consultas.submit(self.client.status, a.item.job_id)
 
     def _lista_de_jobs(self, seguidos: int) -> dict[str, str | None] | None:
         """``{job_id: status}`` of the newest jobs; None when the list cannot be read (every job is then asked)."""
@@ -556,7 +573,7 @@ def executar_lote(
     object_store: ObjectStore | None = None,
     bucket: str | None = None,
     relogio: Callable[[], float] = time.monotonic,
-    dormir: Callable[[float], None] = time.sleep,
+    dormir: Callable[[float], None] | None = None,
     vagas: Vagas | None = None,
 ) -> dict[str, Desfecho]:
     """Run every item to an outcome and return ``{chave: Desfecho}``.
@@ -564,7 +581,8 @@ def executar_lote(
     At most ``max_concorrencia`` jobs (``max_por_operadora`` per carrier) of this batch are in flight, and each
     submit takes a slot of ``vagas`` (default: a budget of this batch alone); items with a ``job_id`` are only
     followed (their slots are adopted). With ``object_store``, a completed download is COMPLETED only once its file
-    was fetched and is a PDF. Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
+    was fetched and is a PDF. Between rounds the loop harvests each call as it finishes (``dormir``, when given,
+    replaces that wait: tests drive time with it). Raises ``RpaIndisponivel`` (or ``RpaNaoAutorizado``) at the end,
     after every item was reported, when the API never answered during the whole batch; ``ValueError``
     if two items share a ``chave``.
     """
@@ -586,7 +604,7 @@ def executar_lote(
             lote.fila.append(item)
     log.info("lote: %d itens (%d adotados)", len(itens), len(lote.ativos))
     simultaneas = chamadas_simultaneas(max_concorrencia)
-    with (ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-lote") as pool,
+    with (ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-status") as lote.consultas,
           ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-envios") as lote.envios,
           ThreadPoolExecutor(max_workers=simultaneas, thread_name_prefix="rpa-arquivos") as lote.arquivos):
         try:
@@ -599,11 +617,14 @@ def executar_lote(
                 if lote.api_perdida:
                     lote.desistir()
                 lote.lancar()
-                dormir(max(0.0, poll_interval_s - (relogio() - rodada)))  # one round per interval, work included
+                if dormir is None:  # one round per interval, work included
+                    lote.esperar(rodada + poll_interval_s)
+                else:
+                    dormir(max(0.0, poll_interval_s - (relogio() - rodada)))
                 rodada = relogio()
                 lote.vagas.renovar()
                 lote.colher()
-                lote.consultar(pool)
+                lote.consultar()
                 lote.fim_da_rodada()
         except BaseException as exc:
             if not isinstance(exc, Exception):  # an interrupt (run terminated), not a failure of this batch

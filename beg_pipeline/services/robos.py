@@ -257,7 +257,7 @@ def _repetir(desfecho: Desfecho) -> bool:
 
 def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: ResumoRobos, trabalhos: list[Trabalho],
               ao_concluir: ConcluirLote, log: Log, store: ObjectStore | None,
-              dormir: Callable[[float], None], preparar: Preparo | None = None) -> None:
+              dormir: Callable[[float], None] | None, preparar: Preparo | None = None) -> None:
     """Rounds of one batch each: what ``politica_tentativas`` retries is retried with backoff, up to
     BEG_MAX_TENTATIVAS attempts per run.
 
@@ -272,7 +272,7 @@ def _executar(ctx: Contexto, client: RpaClient, tipo: TipoExecucao, resumo: Resu
         if rodada:
             espera = politica.espera_entre_rodadas(rodada, settings.rpa_retry_backoff_s)
             log(f"{len(fila)} processos com falha transitória: nova tentativa em {espera:.0f} s")
-            dormir(espera)
+            (dormir or time.sleep)(espera)
         adiados = [t for t in fila if t.incerto and t.job_id is None and not _resolver_incerto(ctx, client, t, log)]
         por_chave = {str(t.processo_id): t for t in fila if t not in adiados}
         registro = _Registro(ctx, tipo, por_chave, ao_concluir, preparar, log, resumo)
@@ -400,7 +400,7 @@ def _processos_do_mes(ctx: Contexto, mes_ano: str, status: StatusProcesso, proce
 
 
 def baixar_faturas(ctx: Contexto, store: ObjectStore, client: RpaClient, mes_ano: str, *, hoje: dt.date,
-                   log: Log = print, dormir: Callable[[float], None] = time.sleep,
+                   log: Log = print, dormir: Callable[[float], None] | None = None,
                    processo_id: uuid.UUID | None = None, apenas_operadora: str | None = None) -> ResumoRobos:
     """Every process of the month in AGUARDANDO_DOWNLOAD whose carrier has a robot goes through a download job
     (only ``processo_id`` when given; only the processes of carrier code ``apenas_operadora`` when given: one month
@@ -505,7 +505,7 @@ def _guardar_fatura(ctx: Contexto, store: ObjectStore, particao: str, trabalho: 
 
 
 def enviar_ao_sat(ctx: Contexto, client: RpaClient, mes_ano: str, *, log: Log = print,
-                  dormir: Callable[[float], None] = time.sleep, processo_id: uuid.UUID | None = None) -> ResumoRobos:
+                  dormir: Callable[[float], None] | None = None, processo_id: uuid.UUID | None = None) -> ResumoRobos:
     """Every approved process of the month (only ``processo_id`` when given) gets one SAT job; an in-flight SAT job
     is adopted, never repeated."""
     resumo = ResumoRobos(mes_ano, TipoExecucao.UPLOAD_SAT)

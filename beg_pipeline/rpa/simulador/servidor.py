@@ -27,9 +27,12 @@ log = logging.getLogger("beg_pipeline.rpa.simulador")
 
 
 class _Servidor(ThreadingHTTPServer):
-    """Keeps track of open connections so ``stop()`` can close idle keep-alive ones."""
+    """Keeps track of open connections so ``stop()`` can close idle keep-alive ones. The listen backlog is a
+    server's usual 128, not socketserver's 5: with 5, a burst of connections (a batch opening one per robot) lost
+    SYNs, and each lost one cost its client the kernel's 1 s retransmit before the job could even be submitted."""
 
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, endereco: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         self.conexoes: set[socket.socket] = set()
